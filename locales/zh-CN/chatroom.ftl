@@ -1,0 +1,95 @@
+## chatroom：简体中文。消息 id 与 locales/en/chatroom.ftl 一一对应。
+## 系统通知前的 "* " 由程序加上，这里的文字不要以它开头。
+## 中文没有单复数之分，复数选择只写 *[other]。
+
+## 成员看到的管理员名字；这个名字不能被用作昵称。
+admin-name = 管理员
+
+## 加入
+
+greeting = 欢迎来到 chatroom 聊天室。
+name-prompt = 请输入昵称（可用汉字、字母、数字及 _ - .），或输入 /help 查看帮助：
+name-too-long = 昵称太长了，最多 { $max } 个字符。
+name-bad-characters = 昵称只能包含汉字、字母、数字和 _ - .，不能有空格或其他符号。
+name-taken = 昵称“{ $name }”已经有人用了，请换一个。
+name-reserved = 昵称“{ $name }”是保留名称，请换一个。
+join-first = 请先输入昵称：{ $command } 要在进入聊天室后才能使用。在此之前只能用 /help 和 /quit。
+welcome = 欢迎你，{ $name }！聊天室里还有 { $others } 个人。输入 /help 查看所有命令。
+
+## 聊天室动态
+
+joined = { $name } 进入了聊天室。
+left-quit = { $name } 离开了聊天室。
+left-lost = { $name } 连接中断，离开了聊天室。
+left-too-slow = { $name } 接收消息太慢，已被断开连接。
+chat-line = { $name }: { $text }
+admin-line = { admin-name }: { $text }
+private-line = （私信）{ $name }: { $text }
+
+## 命令的回复
+
+private-sent = 私信已发给 { $name }。
+private-usage = 用法：/msg 昵称 内容（也可以写成 @昵称 内容）。
+private-to-self = 这是你自己的昵称，私信要发给别人哦。
+no-such-member = 聊天室里没有叫“{ $name }”的人。输入 /list 看看都有谁。
+members = 当前共 { $count } 人：{ $names }
+list-separator = 、
+help =
+    可用命令：
+      /help               显示本帮助
+      /list（/ls、/who）  查看聊天室里有谁
+      /msg 昵称 内容      给某人发私信（也可以写成 @昵称 内容）
+      /quit               离开聊天室
+      //内容              发送一条以 / 开头的消息
+    其他内容都会发给聊天室里的所有人。
+unknown-command = 没有 { $command } 这个命令。输入 /help 查看所有命令。
+line-too-long = 你发的这行超过了 { $max } 字节，没有发出去。
+bye = 再见！
+too-slow = 你接收消息太慢，跟不上聊天室的进度，连接即将断开。
+room-full = 聊天室已满（{ $max } 个连接），请稍后再试。
+room-closed = 管理员已关闭聊天室。
+
+## 服务器控制台与日志（标准输出）
+
+server-listening = chatroom 服务器正在监听 { $addr }
+console-ready = 在这里输入的内容会以{ admin-name }的身份发给所有人；输入空行即关闭聊天室。
+console-unavailable = 没有控制台：无法监视标准输入，聊天室会一直运行，直到收到 SIGINT 或 SIGTERM。
+console-detached = 控制台输入已结束；聊天室继续运行，直到收到 SIGINT 或 SIGTERM。
+log-connected = 连接 { $id } 来自 { $addr }。
+log-closed = 来自 { $addr } 的连接 { $id } 已关闭。
+log-signal = 收到信号 { $signal }。
+log-accept-failed = 无法接受新连接：{ $reason }
+log-private = { $from } 给 { $to } 发了一条私信。
+
+## 错误（显示在程序名之后）
+
+error-bind = 无法监听 { $addr }：{ $reason }
+error-resolve = 无法解析地址 { $addr }：{ $reason }
+error-event-loop = 事件循环出错：{ $reason }
+error-settings-read = 无法读取配置文件 { $path }：{ $reason }
+error-settings-parse = 配置文件 { $path } 格式有误：{ $reason }
+error-settings-value = 配置文件 { $path } 中 { $key } = { $value } 不可用：{ $allowed }
+allowed-languages = 可选语言为 { $list }
+allowed-positive = 应为不小于 1 的整数
+allowed-not-empty = 应为主机名或地址，不能为空
+allowed-queue = 应为字节数，至少是 max_line_bytes 的两倍（{ $min }）
+
+## I/O 错误的原因
+
+reason-refused = 连接被拒绝
+reason-reset = 连接被重置
+reason-timeout = 等待超时
+reason-in-use = 地址已被占用
+reason-not-available = 本机没有这个地址
+reason-permission = 权限不足
+reason-not-found = 找不到
+reason-unreachable = 网络或主机不可达
+
+## 客户端
+
+client-connected = 已连接到 { $host }:{ $port }。直接按回车（空行）即可离开。
+client-connect-failed = 无法连接到 { $host }:{ $port }：{ $reason }。服务器是否已经启动？可以用 --host 和 --port 指定其他服务器。
+client-resolve-failed = 找不到主机 { $host }：{ $reason }。请检查主机名，或者试试 --host 127.0.0.1。
+client-goodbye = 你已离开聊天室，再见！
+client-server-closed = 服务器关闭了连接。
+client-connection-lost = 与服务器的连接中断了：{ $reason }

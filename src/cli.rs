@@ -1,0 +1,94 @@
+//! Command-line flags of the two programs (clap derive).
+//!
+//! Flags that a settings file also sets have no clap default: `None` means
+//! "not given", so the file's value stands. `--lang` is checked against the
+//! shipped languages by clap itself, which prints its usage errors (exit 2).
+
+use std::path::PathBuf;
+
+use clap::Parser;
+use unic_langid::LanguageIdentifier;
+
+use crate::i18n::parse_lang;
+use crate::settings::Overrides;
+
+/// The chat room server: relays every line a member sends to everyone else.
+#[derive(Debug, Parser)]
+#[command(name = "chatroom-server", version)]
+pub struct ServerArgs {
+    /// Address to listen on [settings: server.host, default 0.0.0.0]
+    #[arg(long)]
+    pub host: Option<String>,
+    /// Port to listen on, 0 for any free port [settings: server.port, default 5555]
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Language: en or zh-CN [settings: lang, default en]
+    #[arg(long, value_parser = parse_lang)]
+    pub lang: Option<LanguageIdentifier>,
+    /// Settings file to read instead of ./settings.toml (it must exist)
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+}
+
+/// The chat room client: shows what the room says and sends what you type.
+/// An empty line (just Enter) leaves.
+#[derive(Debug, Parser)]
+#[command(name = "chatroom-client", version)]
+pub struct ClientArgs {
+    /// Server to connect to [settings: client.host, default 127.0.0.1]
+    #[arg(long)]
+    pub host: Option<String>,
+    /// Server port [settings: client.port, default 5555]
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Language: en or zh-CN [settings: lang, default en]
+    #[arg(long, value_parser = parse_lang)]
+    pub lang: Option<LanguageIdentifier>,
+    /// Join under this nickname without being asked
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Settings file to read instead of ./settings.toml (it must exist)
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+}
+
+impl ServerArgs {
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            host: self.host.clone(),
+            port: self.port,
+            lang: self.lang.clone(),
+        }
+    }
+}
+
+impl ClientArgs {
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            host: self.host.clone(),
+            port: self.port,
+            lang: self.lang.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn definitions_are_valid() {
+        ServerArgs::command().debug_assert();
+        ClientArgs::command().debug_assert();
+    }
+
+    #[test]
+    fn unknown_language_is_a_usage_error() {
+        let err = ServerArgs::try_parse_from(["chatroom-server", "--lang", "fr"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("available: en, zh-CN"));
+        let args = ClientArgs::try_parse_from(["chatroom-client", "--lang", "zh_CN"]).unwrap();
+        assert_eq!(args.lang.unwrap().to_string(), "zh-CN");
+    }
+}

@@ -1,0 +1,184 @@
+//! The `Localizer`: every user-facing sentence of both programs, from the
+//! Fluent files embedded at build time.
+//!
+//! Lookup goes through `[chosen language, en]`, so a message missing from a
+//! translation falls back to English. Isolation marks (U+2068/U+2069) are
+//! turned off: the output is terminal text, and the marks show as boxes.
+
+use std::io;
+
+use fluent_bundle::{FluentArgs, FluentBundle, FluentResource, FluentValue};
+use unic_langid::LanguageIdentifier;
+
+/// The languages we ship, the first being the fallback for the others.
+pub const AVAILABLE: &[&str] = &["en", "zh-CN"];
+
+/// The embedded Fluent sources, one per entry of `AVAILABLE`.
+pub const RESOURCES: &[(&str, &str)] = &[
+    ("en", include_str!("../locales/en/chatroom.ftl")),
+    ("zh-CN", include_str!("../locales/zh-CN/chatroom.ftl")),
+];
+
+/// Arguments of one message: `("name", "alice".into())`.
+pub type Args<'a> = [(&'a str, FluentValue<'a>)];
+
+/// Parses a language tag and finds the shipped language it means: an exact
+/// match, else a language-only one (`en-US` is `en`, `zh` is `zh-CN`). The
+/// error is an English sentence for clap, which prints its own usage errors
+/// in English.
+pub fn parse_lang(text: &str) -> Result<LanguageIdentifier, String> {
+    let unsupported = || {
+        format!(
+            "unsupported language `{text}` (available: {})",
+            AVAILABLE.join(", ")
+        )
+    };
+    let wanted: LanguageIdentifier = text.parse().map_err(|_| unsupported())?;
+    let shipped = || AVAILABLE.iter().filter_map(|tag| tag.parse::<LanguageIdentifier>().ok());
+    shipped()
+        .find(|lang| *lang == wanted)
+        .or_else(|| shipped().find(|lang| lang.language == wanted.language))
+        .ok_or_else(unsupported)
+}
+
+/// Renders messages in one language, falling back to English.
+pub struct Localizer {
+    /// `[chosen, en]`, or just `[en]`; searched in order.
+    bundles: Vec<FluentBundle<FluentResource>>,
+    lang: LanguageIdentifier,
+}
+
+impl std::fmt::Debug for Localizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Localizer").field("lang", &self.lang).finish()
+    }
+}
+
+impl Localizer {
+    /// A localizer for `lang`, which should come from `parse_lang`; an
+    /// unknown language renders in English.
+    pub fn new(lang: &LanguageIdentifier) -> Self {
+        Localizer::with_resources(lang, RESOURCES)
+    }
+
+    /// A localizer over other sources than the shipped ones (tests).
+    fn with_resources(lang: &LanguageIdentifier, resources: &[(&str, &str)]) -> Self {
+        let mut chain = vec![lang.to_string()];
+        if chain[0] != AVAILABLE[0] {
+            chain.push(AVAILABLE[0].to_string());
+        }
+        let bundles = chain
+            .iter()
+            .filter_map(|tag| resources.iter().find(|(t, _)| t == tag))
+            .map(|(tag, source)| bundle(tag, source))
+            .collect();
+        Localizer {
+            bundles,
+            lang: lang.clone(),
+        }
+    }
+
+    /// The English localizer, for errors found before a language is known.
+    pub fn english() -> Self {
+        Localizer::new(&unic_langid::langid!("en"))
+    }
+
+    pub fn lang(&self) -> &LanguageIdentifier {
+        &self.lang
+    }
+
+    /// The message `id` with `args`. A message missing from every bundle
+    /// renders as its id, so a gap shows instead of vanishing.
+    pub fn tr(&self, id: &str, args: &Args<'_>) -> String {
+        let Some((bundle, pattern)) = self.bundles.iter().find_map(|bundle| {
+            let pattern = bundle.get_message(id)?.value()?;
+            Some((bundle, pattern))
+        }) else {
+            return id.to_string();
+        };
+        let mut fluent_args = FluentArgs::with_capacity(args.len());
+        for (name, value) in args {
+            fluent_args.set(*name, value.clone());
+        }
+        let mut errors = Vec::new();
+        let text = bundle.format_pattern(pattern, Some(&fluent_args), &mut errors);
+        debug_assert!(errors.is_empty(), "{id}: {errors:?}");
+        text.into_owned()
+    }
+
+    /// A short localized reason for an I/O error, for sentences such as
+    /// "cannot connect to H:P: REASON".
+    pub fn io_reason(&self, error: &io::Error) -> String {
+        let id = match error.kind() {
+            io::ErrorKind::ConnectionRefused => "reason-refused",
+            io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted => "reason-reset",
+            io::ErrorKind::BrokenPipe => "reason-reset",
+            io::ErrorKind::TimedOut => "reason-timeout",
+            io::ErrorKind::AddrInUse => "reason-in-use",
+            io::ErrorKind::AddrNotAvailable => "reason-not-available",
+            io::ErrorKind::PermissionDenied => "reason-permission",
+            io::ErrorKind::NotFound => "reason-not-found",
+            io::ErrorKind::HostUnreachable | io::ErrorKind::NetworkUnreachable => {
+                "reason-unreachable"
+            }
+            _ => return error.to_string(),
+        };
+        self.tr(id, &[])
+    }
+}
+
+/// One language's bundle. The sources are ours and tested to parse; should
+/// one still fail, the entries that did parse are kept.
+fn bundle(tag: &str, source: &str) -> FluentBundle<FluentResource> {
+    let lang = tag.parse().unwrap_or_default();
+    let mut bundle = FluentBundle::new(vec![lang]);
+    bundle.set_use_isolating(false);
+    let resource = FluentResource::try_new(source.to_string()).unwrap_or_else(|(res, _)| res);
+    // Duplicate ids keep their first definition; tests/locales.rs forbids them.
+    let _ = bundle.add_resource(resource);
+    bundle
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_lang_matches_shipped_languages() {
+        assert_eq!(parse_lang("en").unwrap().to_string(), "en");
+        assert_eq!(parse_lang("zh-CN").unwrap().to_string(), "zh-CN");
+        assert_eq!(parse_lang("zh_cn").unwrap().to_string(), "zh-CN");
+        assert_eq!(parse_lang("zh").unwrap().to_string(), "zh-CN");
+        assert_eq!(parse_lang("en-US").unwrap().to_string(), "en");
+        let err = parse_lang("fr").unwrap_err();
+        assert!(err.contains("available: en, zh-CN"), "{err}");
+        assert!(parse_lang("english").is_err());
+        assert!(parse_lang("").is_err());
+    }
+
+    #[test]
+    fn renders_with_arguments_and_no_isolation_marks() {
+        let en = Localizer::new(&parse_lang("en").unwrap());
+        let text = en.tr("joined", &[("name", "alice".into())]);
+        assert_eq!(text, "alice joined the room.");
+        let zh = Localizer::new(&parse_lang("zh-CN").unwrap());
+        let text = zh.tr("joined", &[("name", "小明".into())]);
+        assert!(text.contains("小明") && !text.contains('\u{2068}'), "{text}");
+    }
+
+    #[test]
+    fn missing_message_falls_back_to_english_then_to_its_id() {
+        let sources = [("en", "only-en = only in English\nboth = English"), ("zh-CN", "both = 中文")];
+        let zh = Localizer::with_resources(&parse_lang("zh-CN").unwrap(), &sources);
+        assert_eq!(zh.tr("both", &[]), "中文");
+        assert_eq!(zh.tr("only-en", &[]), "only in English");
+        assert_eq!(zh.tr("no-such-message", &[]), "no-such-message");
+    }
+
+    #[test]
+    fn numbers_render_as_plain_digits() {
+        let en = Localizer::english();
+        let text = en.tr("room-full", &[("max", 10000.into())]);
+        assert!(text.contains("10000"), "{text}");
+    }
+}

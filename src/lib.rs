@@ -1,0 +1,25 @@
+//! chatroom: a terminal chat room, one single-threaded server and a client.
+//!
+//! Layout, from the bytes on the wire to the people reading them:
+//! - `protocol`: `LineCodec` (framing, CRLF, max line, UTF-8) and `sanitize`.
+//! - `command`: one member's line parsed into a `Command`.
+//! - `room`: the sans-IO core: names, members, commands in, `RoomEvent`s out.
+//! - `render`: a `Notice` rendered once into localized lines.
+//! - `i18n`: the `Localizer` over the embedded Fluent files, with fallback.
+//! - `settings` and `cli`: settings.toml and flags merged into `Settings`.
+//! - `signals`: SIGINT/SIGTERM through a self-pipe the poller can watch.
+//! - `server`: the reactor (one `Poller`, I/O only), connections, console.
+//! - `client`: the client's loop over stdin, the socket and signals.
+//!
+//! The binaries in `src/bin` are thin: flags, settings, run, exit code.
+
+pub mod cli;
+pub mod client;
+pub mod command;
+pub mod i18n;
+pub mod protocol;
+pub mod render;
+pub mod room;
+pub mod server;
+pub mod settings;
+pub mod signals;

@@ -1,0 +1,166 @@
+//! Turns a semantic `Notice` into the bytes a connection receives: one or
+//! more complete lines in the server's language.
+//!
+//! System notices get the `* ` prefix here, on every line, so that no
+//! translation can forget it; chat lines (`name: text`) never have it.
+
+use crate::i18n::Localizer;
+use crate::room::{LeaveReason, NameProblem, Notice, MAX_NAME_CHARS};
+
+/// Appends `notice`, rendered, to `out`: every line ends in `\n`.
+pub fn render(localizer: &Localizer, notice: &Notice, out: &mut String) {
+    let tr = |id: &str, args: &crate::i18n::Args<'_>| localizer.tr(id, args);
+    let system = match notice {
+        Notice::Chat { from, text } => {
+            return chat_line(out, tr("chat-line", &[("name", from.into()), ("text", text.into())]))
+        }
+        Notice::Admin { text } => return chat_line(out, tr("admin-line", &[("text", text.into())])),
+        Notice::Private { from, text } => {
+            let line = tr("private-line", &[("name", from.into()), ("text", text.into())]);
+            return chat_line(out, line);
+        }
+        Notice::Greeting => tr("greeting", &[]),
+        Notice::NamePrompt => tr("name-prompt", &[]),
+        Notice::NameRejected(problem) => match problem {
+            NameProblem::TooLong => tr("name-too-long", &[("max", MAX_NAME_CHARS.into())]),
+            NameProblem::BadCharacters => tr("name-bad-characters", &[]),
+            NameProblem::Taken(name) => tr("name-taken", &[("name", name.into())]),
+            NameProblem::Reserved(name) => tr("name-reserved", &[("name", name.into())]),
+        },
+        Notice::JoinFirst { command } => tr("join-first", &[("command", command.into())]),
+        Notice::Welcome { name, others } => {
+            tr("welcome", &[("name", name.into()), ("others", (*others).into())])
+        }
+        Notice::Joined { name } => tr("joined", &[("name", name.into())]),
+        Notice::Left { name, reason } => {
+            let id = match reason {
+                LeaveReason::Quit => "left-quit",
+                LeaveReason::Lost => "left-lost",
+                LeaveReason::TooSlow => "left-too-slow",
+            };
+            tr(id, &[("name", name.into())])
+        }
+        Notice::PrivateSent { to } => tr("private-sent", &[("name", to.into())]),
+        Notice::PrivateUsage => tr("private-usage", &[]),
+        Notice::PrivateToSelf => tr("private-to-self", &[]),
+        Notice::NoSuchMember { name } => tr("no-such-member", &[("name", name.into())]),
+        Notice::Members { names } => {
+            let count = names.len();
+            let names = names.join(&tr("list-separator", &[]));
+            tr("members", &[("count", count.into()), ("names", names.into())])
+        }
+        Notice::Help => tr("help", &[]),
+        Notice::UnknownCommand { command } => tr("unknown-command", &[("command", command.into())]),
+        Notice::LineTooLong { max_bytes } => tr("line-too-long", &[("max", (*max_bytes).into())]),
+        Notice::Bye => tr("bye", &[]),
+        Notice::TooSlow => tr("too-slow", &[]),
+        Notice::RoomFull { max_clients } => tr("room-full", &[("max", (*max_clients).into())]),
+        Notice::Closed => tr("room-closed", &[]),
+    };
+    for line in system.lines() {
+        out.push_str("* ");
+        out.push_str(line);
+        out.push('\n');
+    }
+}
+
+/// A notice as one string, lines joined by `\n`, with no trailing newline:
+/// for the server's log.
+pub fn render_line(localizer: &Localizer, notice: &Notice) -> String {
+    let mut out = String::new();
+    render(localizer, notice, &mut out);
+    out.truncate(out.trim_end_matches('\n').len());
+    out
+}
+
+fn chat_line(out: &mut String, line: String) {
+    out.push_str(&line);
+    out.push('\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::parse_lang;
+
+    fn all_notices() -> Vec<Notice> {
+        let name = || "alice".to_string();
+        let mut notices = vec![
+            Notice::Greeting,
+            Notice::NamePrompt,
+            Notice::JoinFirst { command: "/list".into() },
+            Notice::Welcome { name: name(), others: 0 },
+            Notice::Welcome { name: name(), others: 1 },
+            Notice::Welcome { name: name(), others: 12 },
+            Notice::Joined { name: name() },
+            Notice::Chat { from: name(), text: "hi".into() },
+            Notice::Admin { text: "hi".into() },
+            Notice::Private { from: name(), text: "hi".into() },
+            Notice::PrivateSent { to: name() },
+            Notice::PrivateUsage,
+            Notice::PrivateToSelf,
+            Notice::NoSuchMember { name: name() },
+            Notice::Members { names: vec![name()] },
+            Notice::Members { names: vec![name(), "bob".into()] },
+            Notice::Help,
+            Notice::UnknownCommand { command: "/x".into() },
+            Notice::LineTooLong { max_bytes: 4096 },
+            Notice::Bye,
+            Notice::TooSlow,
+            Notice::RoomFull { max_clients: 10 },
+            Notice::Closed,
+        ];
+        for problem in [
+            NameProblem::TooLong,
+            NameProblem::BadCharacters,
+            NameProblem::Taken(name()),
+            NameProblem::Reserved(name()),
+        ] {
+            notices.push(Notice::NameRejected(problem));
+        }
+        for reason in [LeaveReason::Quit, LeaveReason::Lost, LeaveReason::TooSlow] {
+            notices.push(Notice::Left { name: name(), reason });
+        }
+        notices
+    }
+
+    #[test]
+    fn every_notice_renders_as_prefixed_lines_in_both_languages() {
+        for lang in ["en", "zh-CN"] {
+            let localizer = Localizer::new(&parse_lang(lang).unwrap());
+            for notice in all_notices() {
+                let mut out = String::new();
+                render(&localizer, &notice, &mut out);
+                assert!(out.ends_with('\n'), "{lang} {notice:?}: {out:?}");
+                assert!(!out.contains(['\u{2068}', '\u{2069}', '{', '}']), "{lang} {out:?}");
+                let is_chat = matches!(
+                    notice,
+                    Notice::Chat { .. } | Notice::Admin { .. } | Notice::Private { .. }
+                );
+                for line in out.lines() {
+                    assert_eq!(line.starts_with("* "), !is_chat, "{lang} {line:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn chat_has_the_same_shape_in_every_language() {
+        for lang in ["en", "zh-CN"] {
+            let localizer = Localizer::new(&parse_lang(lang).unwrap());
+            let notice = Notice::Chat { from: "小明".into(), text: "你好 hi".into() };
+            assert_eq!(render_line(&localizer, &notice), "小明: 你好 hi");
+        }
+        let zh = Localizer::new(&parse_lang("zh-CN").unwrap());
+        assert_eq!(render_line(&zh, &Notice::Admin { text: "注意".into() }), "管理员: 注意");
+    }
+
+    #[test]
+    fn welcome_counts_others_in_digits() {
+        let en = Localizer::english();
+        let line = render_line(&en, &Notice::Welcome { name: "a".into(), others: 1 });
+        assert_eq!(line, "* Welcome, a! There is 1 other person here. Type /help for the commands.");
+        let line = render_line(&en, &Notice::Welcome { name: "a".into(), others: 0 });
+        assert!(line.contains(" 0 other people"), "{line}");
+    }
+}

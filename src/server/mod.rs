@@ -1,0 +1,84 @@
+//! The chat server: binding the listener and running the reactor over the
+//! room. I/O only; the room's rules live in `room`.
+
+mod conn;
+mod console;
+mod reactor;
+
+use std::io::{self, Write};
+use std::net::{TcpListener, ToSocketAddrs};
+
+pub use reactor::Limits;
+
+use crate::i18n::{Localizer, AVAILABLE};
+use crate::room::{Room, RoomConfig};
+use crate::settings::ServerSettings;
+
+/// Why the server could not start or had to stop.
+#[derive(Debug)]
+pub enum ServerError {
+    Resolve { addr: String, error: io::Error },
+    Bind { addr: String, error: io::Error },
+    EventLoop(io::Error),
+}
+
+impl ServerError {
+    pub fn localize(&self, localizer: &Localizer) -> String {
+        let (id, addr, error) = match self {
+            ServerError::Resolve { addr, error } => ("error-resolve", addr.as_str(), error),
+            ServerError::Bind { addr, error } => ("error-bind", addr.as_str(), error),
+            ServerError::EventLoop(error) => ("error-event-loop", "", error),
+        };
+        let reason = localizer.io_reason(error);
+        localizer.tr(id, &[("addr", addr.into()), ("reason", reason.into())])
+    }
+}
+
+/// Binds `host:port` (the first address that works).
+pub fn bind(host: &str, port: u16) -> Result<TcpListener, ServerError> {
+    let shown = if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    };
+    let addrs = (host, port)
+        .to_socket_addrs()
+        .map_err(|error| ServerError::Resolve { addr: shown.clone(), error })?;
+    let mut last_error = io::Error::from(io::ErrorKind::AddrNotAvailable);
+    for addr in addrs {
+        match TcpListener::bind(addr) {
+            Ok(listener) => return Ok(listener),
+            Err(error) => last_error = error,
+        }
+    }
+    Err(ServerError::Bind { addr: shown, error: last_error })
+}
+
+/// Runs the room on `listener` until it is closed from the console or by a
+/// signal. `log` receives one line per room event. `use_console` watches
+/// stdin for administrator lines.
+pub fn run(
+    listener: TcpListener,
+    settings: &ServerSettings,
+    localizer: &Localizer,
+    log: impl Write,
+    use_console: bool,
+) -> Result<(), ServerError> {
+    let reserved_names = AVAILABLE
+        .iter()
+        .filter_map(|tag| crate::i18n::parse_lang(tag).ok())
+        .map(|lang| Localizer::new(&lang).tr("admin-name", &[]))
+        .collect();
+    let room = Room::new(RoomConfig {
+        max_clients: settings.max_clients,
+        max_line_bytes: settings.max_line_bytes,
+        reserved_names,
+    });
+    let limits = Limits {
+        max_line_bytes: settings.max_line_bytes,
+        max_queue_bytes: settings.max_queue_bytes,
+    };
+    reactor::Reactor::new(listener, room, localizer, log, limits, use_console)
+        .and_then(reactor::Reactor::run)
+        .map_err(ServerError::EventLoop)
+}

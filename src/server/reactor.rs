@@ -1,0 +1,501 @@
+//! The server's event loop: one thread, one `Poller`, watching the listener,
+//! the console, the signal pipe and every client socket.
+//!
+//! Invariants:
+//! - Every source is registered in oneshot mode; `flush_touched` re-arms each
+//!   connection from its state (readable unless closing, writable while
+//!   output is pending), including connections a broadcast wrote to while
+//!   another was being handled.
+//! - Reads come first; then each touched connection gets one `write` with
+//!   all it has pending, once per loop turn.
+//! - A connection is closed in one place, `close_now`, which deletes it from
+//!   the poller before dropping it. Nothing here blocks.
+
+use std::collections::{HashMap, VecDeque};
+use std::io::{self, Write};
+use std::net::{Shutdown, TcpListener};
+use std::time::{Duration, Instant};
+
+use polling::{Event, Events, Poller};
+
+use super::conn::{Conn, Interest, ReadOutcome};
+use super::console::{Console, ConsoleInput};
+use crate::i18n::Localizer;
+use crate::protocol::Frame;
+use crate::render::render;
+use crate::room::{ClientId, LeaveReason, Notice, Room, RoomEvent};
+use crate::signals::{self, SignalPipe};
+
+const LISTENER: usize = 0;
+const CONSOLE: usize = 1;
+const SIGNALS: usize = 2;
+const FIRST_CLIENT: ClientId = 3;
+
+/// Most bytes read from one connection per event, so one busy client cannot
+/// starve the others; the poller reports the rest next turn.
+const READ_BUDGET: usize = 64 * 1024;
+/// How long a closing connection may take to receive its last lines, and
+/// how long shutdown waits for all of them.
+const LINGER: Duration = Duration::from_secs(2);
+/// How long to stop accepting after running out of file descriptors.
+const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
+
+/// Limits the reactor enforces itself (the room enforces the rest).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_line_bytes: usize,
+    pub max_queue_bytes: usize,
+}
+
+pub struct Reactor<'a, W: Write> {
+    poller: Poller,
+    listener: TcpListener,
+    /// `None` when stdin cannot be watched or has reached EOF.
+    console: Option<Console>,
+    signals: SignalPipe,
+    conns: HashMap<ClientId, Conn>,
+    room: Room,
+    localizer: &'a Localizer,
+    /// The server's log of room events (its stdout), flushed once per turn.
+    log: W,
+    limits: Limits,
+    next_id: ClientId,
+    /// Connections whose queue or interest may have changed this turn.
+    touched: Vec<ClientId>,
+    /// Connections that passed `max_queue_bytes` during a fan-out.
+    too_slow: Vec<ClientId>,
+    /// Closing connections by deadline; deadlines are pushed in time order.
+    lingering: VecDeque<(Instant, ClientId)>,
+    /// Set while accepting is paused after EMFILE/ENFILE.
+    accept_paused_until: Option<Instant>,
+    /// Set once the room is closed: the loop ends when every connection is.
+    shutting_down: bool,
+    /// Read buffer shared by all connections.
+    scratch: Vec<u8>,
+    /// Render buffer, reused for every notice.
+    line: String,
+}
+
+impl<'a, W: Write> Reactor<'a, W> {
+    pub fn new(
+        listener: TcpListener,
+        room: Room,
+        localizer: &'a Localizer,
+        log: W,
+        limits: Limits,
+        use_console: bool,
+    ) -> io::Result<Self> {
+        listener.set_nonblocking(true)?;
+        let poller = Poller::new()?;
+        let signals = SignalPipe::install(&[signals::SIGINT, signals::SIGTERM])?;
+        // SAFETY: the listener and the signal pipe live in this struct and are
+        // deleted from the poller in `Drop`, before their fields drop.
+        unsafe {
+            poller.add(&listener, Event::readable(LISTENER))?;
+            poller.add(signals.reader(), Event::readable(SIGNALS))?;
+        }
+        let mut reactor = Reactor {
+            poller,
+            listener,
+            console: None,
+            signals,
+            conns: HashMap::new(),
+            room,
+            localizer,
+            log,
+            limits,
+            next_id: FIRST_CLIENT,
+            touched: Vec::new(),
+            too_slow: Vec::new(),
+            lingering: VecDeque::new(),
+            accept_paused_until: None,
+            shutting_down: false,
+            scratch: vec![0; READ_BUDGET],
+            line: String::new(),
+        };
+        if use_console {
+            reactor.attach_console();
+        }
+        Ok(reactor)
+    }
+
+    /// Serves until the room is closed and every connection is flushed (or
+    /// the flush deadline passed). `Err` only if the poller itself fails.
+    pub fn run(mut self) -> io::Result<()> {
+        let addr = self.listener.local_addr()?;
+        self.log_tr("server-listening", &[("addr", addr.to_string().into())]);
+        if self.console.is_some() {
+            self.log_tr("console-ready", &[]);
+        }
+        let _ = self.log.flush();
+        let mut events = Events::new();
+        loop {
+            events.clear();
+            let timeout = self.next_deadline().map(|at| at.saturating_duration_since(Instant::now()));
+            self.poller.wait(&mut events, timeout)?;
+            for event in events.iter() {
+                match event.key {
+                    LISTENER => self.accept_all()?,
+                    CONSOLE => self.read_console(),
+                    SIGNALS => self.handle_signals()?,
+                    key => self.client_event(key as ClientId, event.readable),
+                }
+            }
+            self.handle_timers()?;
+            self.flush_touched()?;
+            let _ = self.log.flush();
+            if self.shutting_down && self.conns.is_empty() {
+                return Ok(());
+            }
+        }
+    }
+
+    fn attach_console(&mut self) {
+        // SAFETY: stdin is deleted from the poller on EOF (`read_console`) and
+        // in `Drop`; the process-wide fd 0 outlives the reactor.
+        match unsafe { self.poller.add(&io::stdin(), Event::readable(CONSOLE)) } {
+            Ok(()) => self.console = Some(Console::default()),
+            // EPERM: /dev/null or a regular file, which epoll cannot watch.
+            Err(_) => self.log_tr("console-unavailable", &[]),
+        }
+    }
+
+    /// The earliest timer: a lingering connection's deadline or the end of
+    /// an accept pause.
+    fn next_deadline(&self) -> Option<Instant> {
+        let linger = self.lingering.front().map(|(at, _)| *at);
+        match (linger, self.accept_paused_until) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn handle_timers(&mut self) -> io::Result<()> {
+        let now = Instant::now();
+        while let Some(&(at, id)) = self.lingering.front() {
+            if at > now {
+                break;
+            }
+            self.lingering.pop_front();
+            self.close_now(id);
+        }
+        if self.accept_paused_until.is_some_and(|at| at <= now) {
+            self.accept_paused_until = None;
+            if !self.shutting_down {
+                self.poller.modify(&self.listener, Event::readable(LISTENER))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn accept_all(&mut self) -> io::Result<()> {
+        if self.shutting_down {
+            return Ok(());
+        }
+        loop {
+            let (stream, addr) = match self.listener.accept() {
+                Ok(accepted) => accepted,
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
+                Err(err) if is_transient_accept_error(&err) => continue,
+                Err(err) => {
+                    self.log_tr("log-accept-failed", &[("reason", self.localizer.io_reason(&err).into())]);
+                    if is_out_of_descriptors(&err) {
+                        // The pending connection stays in the backlog and the
+                        // listener stays readable: wait instead of spinning.
+                        self.accept_paused_until = Some(Instant::now() + ACCEPT_PAUSE);
+                        return Ok(());
+                    }
+                    break;
+                }
+            };
+            if stream.set_nonblocking(true).is_err() {
+                continue;
+            }
+            let _ = stream.set_nodelay(true);
+            let id = self.next_id;
+            self.next_id += 1;
+            // SAFETY: a connection is deleted from the poller in `close_now`
+            // (its only close path) or in `Drop`, before the stream drops.
+            if unsafe { self.poller.add(&stream, Event::readable(id as usize)) }.is_err() {
+                continue;
+            }
+            let mut conn = Conn::new(stream, addr, self.limits.max_line_bytes);
+            conn.armed = Some(Interest { readable: true, writable: false });
+            self.conns.insert(id, conn);
+            self.log_tr("log-connected", &[("id", id.into()), ("addr", addr.to_string().into())]);
+            self.room.connect(id);
+            self.apply_room_events();
+        }
+        self.poller.modify(&self.listener, Event::readable(LISTENER))
+    }
+
+    fn read_console(&mut self) {
+        let Some(console) = self.console.as_mut() else {
+            return;
+        };
+        match console.read() {
+            Ok(ConsoleInput::Lines(lines)) => {
+                for line in lines {
+                    self.room.admin_line(&line);
+                    self.apply_room_events();
+                }
+                if self.poller.modify(&io::stdin(), Event::readable(CONSOLE)).is_err() {
+                    self.detach_console();
+                }
+            }
+            Ok(ConsoleInput::Eof) | Err(_) => {
+                self.detach_console();
+                self.log_tr("console-detached", &[]);
+            }
+        }
+    }
+
+    fn detach_console(&mut self) {
+        if self.console.take().is_some() {
+            let _ = self.poller.delete(&io::stdin());
+        }
+    }
+
+    fn handle_signals(&mut self) -> io::Result<()> {
+        for signal in self.signals.take() {
+            self.log_tr("log-signal", &[("signal", signals::name(signal).into())]);
+            self.room.shutdown();
+            self.apply_room_events();
+        }
+        self.poller.modify(self.signals.reader(), Event::readable(SIGNALS))
+    }
+
+    fn client_event(&mut self, id: ClientId, readable: bool) {
+        let Some(conn) = self.conns.get_mut(&id) else {
+            return;
+        };
+        conn.armed = None;
+        if !conn.touched {
+            conn.touched = true;
+            self.touched.push(id);
+        }
+        if !readable || conn.closing.is_some() {
+            return;
+        }
+        let mut frames = Vec::new();
+        let outcome = conn.read_into(&mut self.scratch, READ_BUDGET, |codec, bytes| {
+            codec.feed(bytes, |frame| frames.push(frame));
+        });
+        for frame in frames {
+            match frame {
+                Frame::Line(line) => self.room.line(id, &line),
+                Frame::TooLong => self.room.line_too_long(id),
+            }
+            self.apply_room_events();
+        }
+        match outcome {
+            ReadOutcome::Open => {}
+            ReadOutcome::Closed => self.room.disconnect(id, LeaveReason::Quit),
+            ReadOutcome::Broken => self.room.disconnect(id, LeaveReason::Lost),
+        }
+        self.apply_room_events();
+    }
+
+    /// Carries out everything the room asked for, rendering each notice
+    /// once however many members receive it.
+    fn apply_room_events(&mut self) {
+        loop {
+            while let Some(event) = self.room.poll_event() {
+                match event {
+                    RoomEvent::Send { to, notice } => {
+                        if let Notice::Private { from, .. } = &notice {
+                            let to_name = self.room.name_of(to).unwrap_or_default().to_string();
+                            self.log_tr("log-private", &[("from", from.into()), ("to", to_name.into())]);
+                        }
+                        self.line.clear();
+                        render(self.localizer, &notice, &mut self.line);
+                        self.deliver(to);
+                    }
+                    RoomEvent::Broadcast { except, notice } => {
+                        self.line.clear();
+                        render(self.localizer, &notice, &mut self.line);
+                        let _ = self.log.write_all(self.line.as_bytes());
+                        let Reactor { room, conns, touched, too_slow, line, limits, .. } = self;
+                        for id in room.member_ids().filter(|id| Some(*id) != except) {
+                            deliver(conns, touched, too_slow, limits.max_queue_bytes, id, line.as_bytes());
+                        }
+                    }
+                    RoomEvent::Close(id) => self.close_gracefully(id),
+                    RoomEvent::Shutdown => self.begin_shutdown(),
+                }
+            }
+            if self.too_slow.is_empty() {
+                return;
+            }
+            for id in std::mem::take(&mut self.too_slow) {
+                self.room.disconnect(id, LeaveReason::TooSlow);
+            }
+        }
+    }
+
+    /// Queues the rendered `self.line` for one connection.
+    fn deliver(&mut self, id: ClientId) {
+        let max = self.limits.max_queue_bytes;
+        deliver(&mut self.conns, &mut self.touched, &mut self.too_slow, max, id, self.line.as_bytes());
+    }
+
+    /// The room is done with `id`: send what is queued (within `LINGER`),
+    /// then close. A connection over its queue limit is closed at once.
+    fn close_gracefully(&mut self, id: ClientId) {
+        let Some(conn) = self.conns.get_mut(&id) else {
+            return;
+        };
+        if conn.closing.is_some() {
+            return;
+        }
+        let over_limit = conn.pending() > self.limits.max_queue_bytes;
+        if conn.write_pending().is_err() || conn.pending() == 0 || over_limit {
+            self.close_now(id);
+            return;
+        }
+        let deadline = Instant::now() + LINGER;
+        conn.closing = Some(deadline);
+        self.lingering.push_back((deadline, id));
+        if !conn.touched {
+            conn.touched = true;
+            self.touched.push(id);
+        }
+    }
+
+    /// The one close path: deregister, then drop.
+    fn close_now(&mut self, id: ClientId) {
+        let Some(conn) = self.conns.remove(&id) else {
+            return;
+        };
+        let _ = self.poller.delete(&conn.stream);
+        let _ = conn.stream.shutdown(Shutdown::Write);
+        let addr = conn.addr.to_string();
+        drop(conn);
+        self.log_tr("log-closed", &[("id", id.into()), ("addr", addr.into())]);
+    }
+
+    fn begin_shutdown(&mut self) {
+        self.shutting_down = true;
+        self.line.clear();
+        render(self.localizer, &Notice::Closed, &mut self.line);
+        let closed_sentence = self.localizer.tr("room-closed", &[]);
+        let _ = writeln!(self.log, "{closed_sentence}");
+        let _ = self.poller.delete(&self.listener);
+        let deadline = Instant::now() + LINGER;
+        let ids: Vec<ClientId> = self.conns.keys().copied().collect();
+        for id in ids {
+            if let Some(conn) = self.conns.get_mut(&id) {
+                conn.queue(self.line.as_bytes());
+                if conn.closing.is_none() {
+                    conn.closing = Some(deadline);
+                    self.lingering.push_back((deadline, id));
+                }
+                if !conn.touched {
+                    conn.touched = true;
+                    self.touched.push(id);
+                }
+            }
+        }
+    }
+
+    /// One write per touched connection, then re-arm it from its state.
+    /// Broken connections leave the room, which may touch others: repeat
+    /// until nothing is left to do.
+    fn flush_touched(&mut self) -> io::Result<()> {
+        while !self.touched.is_empty() {
+            let mut broken = Vec::new();
+            for id in std::mem::take(&mut self.touched) {
+                let Some(conn) = self.conns.get_mut(&id) else {
+                    continue;
+                };
+                conn.touched = false;
+                if conn.pending() > 0 && conn.write_pending().is_err() {
+                    broken.push(id);
+                    continue;
+                }
+                if conn.closing.is_some() && conn.pending() == 0 {
+                    self.close_now(id);
+                    continue;
+                }
+                let wanted = conn.wanted_interest();
+                if conn.armed != Some(wanted) {
+                    let event = Event::new(id as usize, wanted.readable, wanted.writable);
+                    self.poller.modify(&conn.stream, event)?;
+                    conn.armed = Some(wanted);
+                }
+            }
+            for id in broken {
+                if self.conns.get(&id).is_some_and(|c| c.closing.is_some()) {
+                    self.close_now(id);
+                } else {
+                    self.room.disconnect(id, LeaveReason::Lost);
+                    self.apply_room_events();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn log_tr(&mut self, id: &str, args: &crate::i18n::Args<'_>) {
+        let text = self.localizer.tr(id, args);
+        let _ = writeln!(self.log, "{text}");
+    }
+}
+
+/// Appends `bytes` to connection `id`'s queue and schedules its flush;
+/// notes it as too slow once its queue passes `max_queue_bytes`.
+fn deliver(
+    conns: &mut HashMap<ClientId, Conn>,
+    touched: &mut Vec<ClientId>,
+    too_slow: &mut Vec<ClientId>,
+    max_queue_bytes: usize,
+    id: ClientId,
+    bytes: &[u8],
+) {
+    let Some(conn) = conns.get_mut(&id) else {
+        return;
+    };
+    conn.queue(bytes);
+    if !conn.touched {
+        conn.touched = true;
+        touched.push(id);
+    }
+    // Over the limit within one busy turn is not yet too slow: the peer may
+    // be reading. Too slow is what is left after the socket took its fill.
+    // A write error here shows again at the flush.
+    if conn.pending() > max_queue_bytes && !conn.too_slow {
+        let _ = conn.write_pending();
+        if conn.pending() > max_queue_bytes {
+            conn.too_slow = true;
+            too_slow.push(id);
+        }
+    }
+}
+
+impl<W: Write> Drop for Reactor<'_, W> {
+    fn drop(&mut self) {
+        for conn in self.conns.values() {
+            let _ = self.poller.delete(&conn.stream);
+        }
+        if self.console.is_some() {
+            let _ = self.poller.delete(&io::stdin());
+        }
+        let _ = self.poller.delete(self.signals.reader());
+        let _ = self.poller.delete(&self.listener);
+        let _ = self.log.flush();
+    }
+}
+
+/// Errors after which the next `accept` may well succeed.
+fn is_transient_accept_error(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::Interrupted | io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset
+    )
+}
+
+fn is_out_of_descriptors(err: &io::Error) -> bool {
+    let emfile = rustix::io::Errno::MFILE.raw_os_error();
+    let enfile = rustix::io::Errno::NFILE.raw_os_error();
+    matches!(err.raw_os_error(), Some(code) if code == emfile || code == enfile)
+}
