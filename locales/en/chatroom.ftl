@@ -91,6 +91,7 @@ reason-in-use = the address is already in use
 reason-not-available = the address is not available on this machine
 reason-permission = permission denied
 reason-not-found = not found
+reason-unknown-host = no such host is known
 reason-unreachable = the network or host is unreachable
 
 ## The client

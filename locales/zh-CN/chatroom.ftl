@@ -83,6 +83,7 @@ reason-in-use = 地址已被占用
 reason-not-available = 本机没有这个地址
 reason-permission = 权限不足
 reason-not-found = 找不到
+reason-unknown-host = 找不到这个主机
 reason-unreachable = 网络或主机不可达
 
 ## 客户端

@@ -74,6 +74,8 @@ pub struct Reactor<'a, W: Write> {
     scratch: Vec<u8>,
     /// Render buffer, reused for every notice.
     line: String,
+    /// Whether to watch stdin for administrator lines.
+    use_console: bool,
 }
 
 impl<'a, W: Write> Reactor<'a, W> {
@@ -94,7 +96,7 @@ impl<'a, W: Write> Reactor<'a, W> {
             poller.add(&listener, Event::readable(LISTENER))?;
             poller.add(signals.reader(), Event::readable(SIGNALS))?;
         }
-        let mut reactor = Reactor {
+        Ok(Reactor {
             poller,
             listener,
             console: None,
@@ -112,11 +114,8 @@ impl<'a, W: Write> Reactor<'a, W> {
             shutting_down: false,
             scratch: vec![0; READ_BUDGET],
             line: String::new(),
-        };
-        if use_console {
-            reactor.attach_console();
-        }
-        Ok(reactor)
+            use_console,
+        })
     }
 
     /// Serves until the room is closed and every connection is flushed (or
@@ -124,8 +123,8 @@ impl<'a, W: Write> Reactor<'a, W> {
     pub fn run(mut self) -> io::Result<()> {
         let addr = self.listener.local_addr()?;
         self.log_tr("server-listening", &[("addr", addr.to_string().into())]);
-        if self.console.is_some() {
-            self.log_tr("console-ready", &[]);
+        if self.use_console {
+            self.attach_console();
         }
         let _ = self.log.flush();
         let mut events = Events::new();
@@ -154,7 +153,10 @@ impl<'a, W: Write> Reactor<'a, W> {
         // SAFETY: stdin is deleted from the poller on EOF (`read_console`) and
         // in `Drop`; the process-wide fd 0 outlives the reactor.
         match unsafe { self.poller.add(&io::stdin(), Event::readable(CONSOLE)) } {
-            Ok(()) => self.console = Some(Console::default()),
+            Ok(()) => {
+                self.console = Some(Console::default());
+                self.log_tr("console-ready", &[]);
+            }
             // EPERM: /dev/null or a regular file, which epoll cannot watch.
             Err(_) => self.log_tr("console-unavailable", &[]),
         }
