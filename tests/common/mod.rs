@@ -1,0 +1,335 @@
+//! Helpers shared by the integration tests: start the real binaries on
+//! loopback port 0, talk to them as netcat would, and read with timeouts.
+//! Every wait is bounded; every child is killed by its handle on drop.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long any single expected thing may take before a test fails.
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+
+pub const SERVER: &str = env!("CARGO_BIN_EXE_chatroom-server");
+pub const CLIENT: &str = env!("CARGO_BIN_EXE_chatroom-client");
+
+/// A fresh empty directory under the system temp dir.
+pub fn temp_dir() -> PathBuf {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("chatroom-test-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create temp dir");
+    dir
+}
+
+/// Writes a settings file into a fresh temp dir and returns its path.
+pub fn settings_file(text: &str) -> PathBuf {
+    let path = temp_dir().join("settings.toml");
+    std::fs::write(&path, text).expect("write settings");
+    path
+}
+
+/// Lines a child printed, collected by a thread so the child never blocks
+/// on a full pipe.
+pub struct LineStream {
+    lines: Receiver<String>,
+    /// Everything received so far, for failure messages.
+    seen: Vec<String>,
+}
+
+impl LineStream {
+    pub fn new(reader: impl Read + Send + 'static) -> Self {
+        let (tx, lines) = mpsc::channel();
+        thread::spawn(move || {
+            for line in BufReader::new(reader).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        LineStream { lines, seen: Vec::new() }
+    }
+
+    /// The next line, or `None` at EOF; panics after `TIMEOUT`.
+    pub fn next_line(&mut self) -> Option<String> {
+        match self.lines.recv_timeout(TIMEOUT) {
+            Ok(line) => {
+                self.seen.push(line.clone());
+                Some(line)
+            }
+            Err(RecvTimeoutError::Disconnected) => None,
+            Err(RecvTimeoutError::Timeout) => panic!("no line within {TIMEOUT:?}; seen: {:#?}", self.seen),
+        }
+    }
+
+    /// Skips lines until one contains `needle`, and returns it.
+    pub fn expect(&mut self, needle: &str) -> String {
+        loop {
+            match self.next_line() {
+                Some(line) if line.contains(needle) => return line,
+                Some(_) => continue,
+                None => panic!("EOF before a line with {needle:?}; seen: {:#?}", self.seen),
+            }
+        }
+    }
+
+    /// Everything up to EOF.
+    pub fn rest(&mut self) -> Vec<String> {
+        std::iter::from_fn(|| self.next_line()).collect()
+    }
+
+    pub fn seen(&self) -> &[String] {
+        &self.seen
+    }
+}
+
+/// A running `chatroom-server`, killed on drop.
+pub struct Server {
+    pub child: Child,
+    pub addr: SocketAddr,
+    /// The console; `None` when started with another stdin or after `close_stdin`.
+    pub stdin: Option<ChildStdin>,
+    /// Its stdout: the room's log.
+    pub log: LineStream,
+}
+
+impl Server {
+    /// A server on 127.0.0.1, any free port, in `lang`, with a console pipe.
+    pub fn start(lang: &str) -> Server {
+        Server::start_with(&["--lang", lang], Stdio::piped())
+    }
+
+    /// Started with extra flags (after `--host 127.0.0.1 --port 0`) and the
+    /// given stdin. Waits until it prints the address it listens on.
+    pub fn start_with(args: &[&str], stdin: Stdio) -> Server {
+        Server::start_in(args, stdin, None)
+    }
+
+    /// Likewise, run in the directory `dir`.
+    pub fn start_in(args: &[&str], stdin: Stdio, dir: Option<&Path>) -> Server {
+        let mut command = Command::new(SERVER);
+        command
+            .args(["--host", "127.0.0.1", "--port", "0"])
+            .args(args)
+            .stdin(stdin)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        if let Some(dir) = dir {
+            command.current_dir(dir);
+        }
+        let mut child = command.spawn().expect("spawn chatroom-server");
+        let stdout = child.stdout.take().expect("server stdout");
+        let stdin = child.stdin.take();
+        let mut log = LineStream::new(stdout);
+        let addr = loop {
+            let line = log.next_line().expect("server exited before listening");
+            if let Some(addr) = line.split_whitespace().find_map(|word| word.parse().ok()) {
+                break addr;
+            }
+        };
+        Server { child, addr, stdin, log }
+    }
+
+    /// Types `line` on the server's console.
+    pub fn console(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().expect("console pipe");
+        writeln!(stdin, "{line}").expect("write console");
+        stdin.flush().expect("flush console");
+    }
+
+    pub fn close_stdin(&mut self) {
+        self.stdin = None;
+    }
+
+    /// Sends a signal to the server process.
+    pub fn signal(&self, signal: rustix::process::Signal) {
+        let pid = rustix::process::Pid::from_raw(self.child.id() as i32).expect("pid");
+        rustix::process::kill_process(pid, signal).expect("kill");
+    }
+
+    /// Waits for the server to exit by itself, at most `TIMEOUT`.
+    pub fn wait_exit(&mut self) -> ExitStatus {
+        wait_child(&mut self.child)
+    }
+
+    /// A netcat-like connection to the server.
+    pub fn connect(&self) -> Peer {
+        Peer::connect(self.addr)
+    }
+
+    /// Connects and joins as `name`, reading up to the welcome line.
+    pub fn join(&self, name: &str) -> Peer {
+        let mut peer = self.connect();
+        peer.send(name);
+        peer.expect(name);
+        peer
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits for `child` to exit, at most `TIMEOUT`; kills it and panics after.
+pub fn wait_child(child: &mut Child) -> ExitStatus {
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("process did not exit within {TIMEOUT:?}");
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Runs a program to completion with `stdin` bytes, bounded by `TIMEOUT`.
+pub fn run_with_input(program: &str, args: &[&str], input: &[u8], dir: Option<&Path>) -> Output {
+    let mut command = Command::new(program);
+    command
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(dir) = dir {
+        command.current_dir(dir);
+    }
+    let mut child = command.spawn().expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let input = input.to_vec();
+    let writer = thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let stdout = child.stdout.take().expect("stdout");
+    let stderr = child.stderr.take().expect("stderr");
+    let out_thread = thread::spawn(move || read_all(stdout));
+    let err_thread = thread::spawn(move || read_all(stderr));
+    let status = wait_child(&mut child);
+    let _ = writer.join();
+    Output {
+        status,
+        stdout: out_thread.join().unwrap_or_default(),
+        stderr: err_thread.join().unwrap_or_default(),
+    }
+}
+
+fn read_all(mut reader: impl Read) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    let _ = reader.read_to_end(&mut bytes);
+    bytes
+}
+
+/// A raw TCP client, as netcat: writes lines, reads lines with a timeout.
+pub struct Peer {
+    pub stream: TcpStream,
+    reader: BufReader<TcpStream>,
+    /// Lines read so far, for failure messages.
+    seen: Vec<String>,
+}
+
+impl Peer {
+    pub fn connect(addr: SocketAddr) -> Peer {
+        Peer::from_stream(TcpStream::connect(addr).expect("connect"))
+    }
+
+    pub fn from_stream(stream: TcpStream) -> Peer {
+        stream.set_read_timeout(Some(TIMEOUT)).expect("timeout");
+        let reader = BufReader::new(stream.try_clone().expect("clone"));
+        Peer { stream, reader, seen: Vec::new() }
+    }
+
+    pub fn send(&mut self, line: &str) {
+        self.send_raw(format!("{line}\n").as_bytes());
+    }
+
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).expect("send");
+    }
+
+    /// The next line without its `\n`, or `None` at EOF. Panics on timeout.
+    /// Asserts every line the server sends is complete and valid UTF-8.
+    pub fn read_line(&mut self) -> Option<String> {
+        let mut bytes = Vec::new();
+        match self.reader.read_until(b'\n', &mut bytes) {
+            Ok(0) => None,
+            Ok(_) => {
+                assert!(bytes.ends_with(b"\n"), "incomplete line {bytes:?}; seen: {:#?}", self.seen);
+                bytes.pop();
+                let line = String::from_utf8(bytes).expect("server sent invalid UTF-8");
+                self.seen.push(line.clone());
+                Some(line)
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::ConnectionReset => None,
+            Err(err) => panic!("read failed ({err}); seen: {:#?}", self.seen),
+        }
+    }
+
+    /// The next line, which must exist.
+    pub fn line(&mut self) -> String {
+        self.read_line()
+            .unwrap_or_else(|| panic!("EOF; seen: {:#?}", self.seen))
+    }
+
+    /// Skips lines until one contains `needle`; returns it.
+    pub fn expect(&mut self, needle: &str) -> String {
+        loop {
+            let line = self
+                .read_line()
+                .unwrap_or_else(|| panic!("EOF before {needle:?}; seen: {:#?}", self.seen));
+            if line.contains(needle) {
+                return line;
+            }
+        }
+    }
+
+    /// Reads to EOF, returning the lines on the way.
+    pub fn read_to_eof(&mut self) -> Vec<String> {
+        std::iter::from_fn(|| self.read_line()).collect()
+    }
+
+    /// Proves nothing else was queued for this peer: asks for `/list` and
+    /// checks its answer is the very next line.
+    pub fn expect_nothing_pending(&mut self) {
+        self.send("/list");
+        let line = self.line();
+        assert!(line.starts_with("* ") && line.contains(':'), "expected the /list answer, got {line:?}");
+    }
+
+    pub fn shutdown_write(&self) {
+        let _ = self.stream.shutdown(Shutdown::Write);
+    }
+
+    /// Closes with a reset (SO_LINGER 0) instead of a FIN.
+    pub fn reset(self) {
+        rustix::net::sockopt::set_socket_linger(&self.stream, Some(Duration::ZERO)).expect("linger");
+        drop(self);
+    }
+
+    pub fn seen(&self) -> &[String] {
+        &self.seen
+    }
+}
+
+/// A connection whose receive buffer is small and never read: a member
+/// that stopped reading, without the kernel absorbing megabytes for it.
+pub fn stalled_stream(addr: SocketAddr) -> TcpStream {
+    use rustix::net::{AddressFamily, SocketType};
+    let family = if addr.is_ipv4() { AddressFamily::INET } else { AddressFamily::INET6 };
+    let fd = rustix::net::socket(family, SocketType::STREAM, None).expect("socket");
+    rustix::net::sockopt::set_socket_recv_buffer_size(&fd, 4096).expect("rcvbuf");
+    rustix::net::connect(&fd, &addr).expect("connect");
+    TcpStream::from(fd)
+}
