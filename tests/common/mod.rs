@@ -300,6 +300,14 @@ impl Peer {
         std::iter::from_fn(|| self.read_line()).collect()
     }
 
+    /// Reads raw bytes to EOF (or a reset), for a peer whose last line may
+    /// have been cut short.
+    pub fn read_to_eof_lossy(&mut self) -> String {
+        let mut bytes = Vec::new();
+        let _ = self.reader.read_to_end(&mut bytes);
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
     /// Proves nothing else was queued for this peer: asks for `/list` and
     /// checks its answer is the very next line.
     pub fn expect_nothing_pending(&mut self) {
