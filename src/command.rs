@@ -8,7 +8,10 @@ pub enum Command<'a> {
     /// An ordinary message for everyone else (`//text` arrives as `/text`).
     Say(&'a str),
     /// `/msg NAME TEXT` or `@NAME TEXT`.
-    Private { to: &'a str, text: &'a str },
+    Private {
+        to: &'a str,
+        text: &'a str,
+    },
     /// `/msg` or `@` without a name or without text.
     PrivateUsage,
     Help,
@@ -73,9 +76,27 @@ mod tests {
             ("/who", Command::List),
             ("/quit", Command::Quit),
             ("/quit now", Command::Quit),
-            ("/msg bob hi there", Command::Private { to: "bob", text: "hi there" }),
-            ("/msg  bob   hi", Command::Private { to: "bob", text: "hi" }),
-            ("@bob hi", Command::Private { to: "bob", text: "hi" }),
+            (
+                "/msg bob hi there",
+                Command::Private {
+                    to: "bob",
+                    text: "hi there",
+                },
+            ),
+            (
+                "/msg  bob   hi",
+                Command::Private {
+                    to: "bob",
+                    text: "hi",
+                },
+            ),
+            (
+                "@bob hi",
+                Command::Private {
+                    to: "bob",
+                    text: "hi",
+                },
+            ),
             ("@bob", Command::PrivateUsage),
             ("@bob    ", Command::PrivateUsage),
             ("/msg", Command::PrivateUsage),

@@ -34,7 +34,11 @@ pub fn parse_lang(text: &str) -> Result<LanguageIdentifier, String> {
         )
     };
     let wanted: LanguageIdentifier = text.parse().map_err(|_| unsupported())?;
-    let shipped = || AVAILABLE.iter().filter_map(|tag| tag.parse::<LanguageIdentifier>().ok());
+    let shipped = || {
+        AVAILABLE
+            .iter()
+            .filter_map(|tag| tag.parse::<LanguageIdentifier>().ok())
+    };
     shipped()
         .find(|lang| *lang == wanted)
         .or_else(|| shipped().find(|lang| lang.language == wanted.language))
@@ -50,7 +54,9 @@ pub struct Localizer {
 
 impl std::fmt::Debug for Localizer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Localizer").field("lang", &self.lang).finish()
+        f.debug_struct("Localizer")
+            .field("lang", &self.lang)
+            .finish()
     }
 }
 
@@ -163,12 +169,18 @@ mod tests {
         assert_eq!(text, "alice joined the room.");
         let zh = Localizer::new(&parse_lang("zh-CN").unwrap());
         let text = zh.tr("joined", &[("name", "小明".into())]);
-        assert!(text.contains("小明") && !text.contains('\u{2068}'), "{text}");
+        assert!(
+            text.contains("小明") && !text.contains('\u{2068}'),
+            "{text}"
+        );
     }
 
     #[test]
     fn missing_message_falls_back_to_english_then_to_its_id() {
-        let sources = [("en", "only-en = only in English\nboth = English"), ("zh-CN", "both = 中文")];
+        let sources = [
+            ("en", "only-en = only in English\nboth = English"),
+            ("zh-CN", "both = 中文"),
+        ];
         let zh = Localizer::with_resources(&parse_lang("zh-CN").unwrap(), &sources);
         assert_eq!(zh.tr("both", &[]), "中文");
         assert_eq!(zh.tr("only-en", &[]), "only in English");

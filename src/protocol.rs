@@ -229,13 +229,19 @@ mod tests {
     #[test]
     fn invalid_utf8_becomes_replacement_character() {
         let mut codec = LineCodec::new(64);
-        assert_eq!(lines(codec.feed_collect(b"a\xffb\xe4\xbd\n")), ["a\u{fffd}b\u{fffd}"]);
+        assert_eq!(
+            lines(codec.feed_collect(b"a\xffb\xe4\xbd\n")),
+            ["a\u{fffd}b\u{fffd}"]
+        );
     }
 
     #[test]
     fn line_at_the_limit_passes_with_or_without_cr() {
         let mut codec = LineCodec::new(5);
-        assert_eq!(lines(codec.feed_collect(b"12345\n12345\r\n")), ["12345", "12345"]);
+        assert_eq!(
+            lines(codec.feed_collect(b"12345\n12345\r\n")),
+            ["12345", "12345"]
+        );
         // split between the \r and the \n
         assert_eq!(lines(codec.feed_collect(b"12345\r")), Vec::<String>::new());
         assert_eq!(lines(codec.feed_collect(b"\n")), ["12345"]);
@@ -244,7 +250,10 @@ mod tests {
     #[test]
     fn over_long_line_is_reported_once_and_discarded() {
         let mut codec = LineCodec::new(5);
-        assert_eq!(lines(codec.feed_collect(b"123456\nok\n")), ["<too long>", "ok"]);
+        assert_eq!(
+            lines(codec.feed_collect(b"123456\nok\n")),
+            ["<too long>", "ok"]
+        );
         let mut codec = LineCodec::new(5);
         let mut frames = codec.feed_collect(b"1234");
         frames.extend(codec.feed_collect(b"5678"));
@@ -280,7 +289,10 @@ mod tests {
         assert_eq!(sanitize("\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\"), "link");
         assert_eq!(sanitize("\x1b]52;c;aGVsbG8=\x07x"), "x");
         assert_eq!(sanitize("\x1bPqpayload\x1b\\after"), "after");
-        assert_eq!(sanitize("\x1bX sos \x1b\\a\x1b^pm\x07b\x1b_apc\x1b\\c"), "abc");
+        assert_eq!(
+            sanitize("\x1bX sos \x1b\\a\x1b^pm\x07b\x1b_apc\x1b\\c"),
+            "abc"
+        );
         assert_eq!(sanitize("a\x1b7b\x1bc"), "ab");
         assert_eq!(sanitize("a\x1b(B"), "aB");
     }

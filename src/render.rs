@@ -12,11 +12,19 @@ pub fn render(localizer: &Localizer, notice: &Notice, out: &mut String) {
     let tr = |id: &str, args: &crate::i18n::Args<'_>| localizer.tr(id, args);
     let system = match notice {
         Notice::Chat { from, text } => {
-            return chat_line(out, tr("chat-line", &[("name", from.into()), ("text", text.into())]))
+            return chat_line(
+                out,
+                tr("chat-line", &[("name", from.into()), ("text", text.into())]),
+            )
         }
-        Notice::Admin { text } => return chat_line(out, tr("admin-line", &[("text", text.into())])),
+        Notice::Admin { text } => {
+            return chat_line(out, tr("admin-line", &[("text", text.into())]))
+        }
         Notice::Private { from, text } => {
-            let line = tr("private-line", &[("name", from.into()), ("text", text.into())]);
+            let line = tr(
+                "private-line",
+                &[("name", from.into()), ("text", text.into())],
+            );
             return chat_line(out, line);
         }
         Notice::Greeting => tr("greeting", &[]),
@@ -28,9 +36,10 @@ pub fn render(localizer: &Localizer, notice: &Notice, out: &mut String) {
             NameProblem::Reserved(name) => tr("name-reserved", &[("name", name.into())]),
         },
         Notice::JoinFirst { command } => tr("join-first", &[("command", command.into())]),
-        Notice::Welcome { name, others } => {
-            tr("welcome", &[("name", name.into()), ("others", (*others).into())])
-        }
+        Notice::Welcome { name, others } => tr(
+            "welcome",
+            &[("name", name.into()), ("others", (*others).into())],
+        ),
         Notice::Joined { name } => tr("joined", &[("name", name.into())]),
         Notice::Left { name, reason } => {
             let id = match reason {
@@ -47,7 +56,10 @@ pub fn render(localizer: &Localizer, notice: &Notice, out: &mut String) {
         Notice::Members { names } => {
             let count = names.len();
             let names = names.join(&tr("list-separator", &[]));
-            tr("members", &[("count", count.into()), ("names", names.into())])
+            tr(
+                "members",
+                &[("count", count.into()), ("names", names.into())],
+            )
         }
         Notice::Help => tr("help", &[]),
         Notice::UnknownCommand { command } => tr("unknown-command", &[("command", command.into())]),
@@ -88,22 +100,45 @@ mod tests {
         let mut notices = vec![
             Notice::Greeting,
             Notice::NamePrompt,
-            Notice::JoinFirst { command: "/list".into() },
-            Notice::Welcome { name: name(), others: 0 },
-            Notice::Welcome { name: name(), others: 1 },
-            Notice::Welcome { name: name(), others: 12 },
+            Notice::JoinFirst {
+                command: "/list".into(),
+            },
+            Notice::Welcome {
+                name: name(),
+                others: 0,
+            },
+            Notice::Welcome {
+                name: name(),
+                others: 1,
+            },
+            Notice::Welcome {
+                name: name(),
+                others: 12,
+            },
             Notice::Joined { name: name() },
-            Notice::Chat { from: name(), text: "hi".into() },
+            Notice::Chat {
+                from: name(),
+                text: "hi".into(),
+            },
             Notice::Admin { text: "hi".into() },
-            Notice::Private { from: name(), text: "hi".into() },
+            Notice::Private {
+                from: name(),
+                text: "hi".into(),
+            },
             Notice::PrivateSent { to: name() },
             Notice::PrivateUsage,
             Notice::PrivateToSelf,
             Notice::NoSuchMember { name: name() },
-            Notice::Members { names: vec![name()] },
-            Notice::Members { names: vec![name(), "bob".into()] },
+            Notice::Members {
+                names: vec![name()],
+            },
+            Notice::Members {
+                names: vec![name(), "bob".into()],
+            },
             Notice::Help,
-            Notice::UnknownCommand { command: "/x".into() },
+            Notice::UnknownCommand {
+                command: "/x".into(),
+            },
             Notice::LineTooLong { max_bytes: 4096 },
             Notice::Bye,
             Notice::TooSlow,
@@ -119,7 +154,10 @@ mod tests {
             notices.push(Notice::NameRejected(problem));
         }
         for reason in [LeaveReason::Quit, LeaveReason::Lost, LeaveReason::TooSlow] {
-            notices.push(Notice::Left { name: name(), reason });
+            notices.push(Notice::Left {
+                name: name(),
+                reason,
+            });
         }
         notices
     }
@@ -132,7 +170,10 @@ mod tests {
                 let mut out = String::new();
                 render(&localizer, &notice, &mut out);
                 assert!(out.ends_with('\n'), "{lang} {notice:?}: {out:?}");
-                assert!(!out.contains(['\u{2068}', '\u{2069}', '{', '}']), "{lang} {out:?}");
+                assert!(
+                    !out.contains(['\u{2068}', '\u{2069}', '{', '}']),
+                    "{lang} {out:?}"
+                );
                 let is_chat = matches!(
                     notice,
                     Notice::Chat { .. } | Notice::Admin { .. } | Notice::Private { .. }
@@ -148,19 +189,45 @@ mod tests {
     fn chat_has_the_same_shape_in_every_language() {
         for lang in ["en", "zh-CN"] {
             let localizer = Localizer::new(&parse_lang(lang).unwrap());
-            let notice = Notice::Chat { from: "小明".into(), text: "你好 hi".into() };
+            let notice = Notice::Chat {
+                from: "小明".into(),
+                text: "你好 hi".into(),
+            };
             assert_eq!(render_line(&localizer, &notice), "小明: 你好 hi");
         }
         let zh = Localizer::new(&parse_lang("zh-CN").unwrap());
-        assert_eq!(render_line(&zh, &Notice::Admin { text: "注意".into() }), "管理员: 注意");
+        assert_eq!(
+            render_line(
+                &zh,
+                &Notice::Admin {
+                    text: "注意".into()
+                }
+            ),
+            "管理员: 注意"
+        );
     }
 
     #[test]
     fn welcome_counts_others_in_digits() {
         let en = Localizer::english();
-        let line = render_line(&en, &Notice::Welcome { name: "a".into(), others: 1 });
-        assert_eq!(line, "* Welcome, a! There is 1 other person here. Type /help for the commands.");
-        let line = render_line(&en, &Notice::Welcome { name: "a".into(), others: 0 });
+        let line = render_line(
+            &en,
+            &Notice::Welcome {
+                name: "a".into(),
+                others: 1,
+            },
+        );
+        assert_eq!(
+            line,
+            "* Welcome, a! There is 1 other person here. Type /help for the commands."
+        );
+        let line = render_line(
+            &en,
+            &Notice::Welcome {
+                name: "a".into(),
+                others: 0,
+            },
+        );
         assert!(line.contains(" 0 other people"), "{line}");
     }
 }

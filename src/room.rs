@@ -23,7 +23,10 @@ pub enum RoomEvent {
     /// Deliver to one connection.
     Send { to: ClientId, notice: Notice },
     /// Deliver to every joined member except `except`.
-    Broadcast { except: Option<ClientId>, notice: Notice },
+    Broadcast {
+        except: Option<ClientId>,
+        notice: Notice,
+    },
     /// Flush what is queued for this connection, then close it.
     Close(ClientId),
     /// Tell every connection the room is closed, flush, close all, exit.
@@ -58,24 +61,54 @@ pub enum Notice {
     NamePrompt,
     NameRejected(NameProblem),
     /// A command other than `/help` or `/quit` before joining.
-    JoinFirst { command: String },
-    Welcome { name: String, others: usize },
-    Joined { name: String },
-    Left { name: String, reason: LeaveReason },
-    Chat { from: String, text: String },
-    Admin { text: String },
-    Private { from: String, text: String },
-    PrivateSent { to: String },
+    JoinFirst {
+        command: String,
+    },
+    Welcome {
+        name: String,
+        others: usize,
+    },
+    Joined {
+        name: String,
+    },
+    Left {
+        name: String,
+        reason: LeaveReason,
+    },
+    Chat {
+        from: String,
+        text: String,
+    },
+    Admin {
+        text: String,
+    },
+    Private {
+        from: String,
+        text: String,
+    },
+    PrivateSent {
+        to: String,
+    },
     PrivateUsage,
     PrivateToSelf,
-    NoSuchMember { name: String },
-    Members { names: Vec<String> },
+    NoSuchMember {
+        name: String,
+    },
+    Members {
+        names: Vec<String>,
+    },
     Help,
-    UnknownCommand { command: String },
-    LineTooLong { max_bytes: usize },
+    UnknownCommand {
+        command: String,
+    },
+    LineTooLong {
+        max_bytes: usize,
+    },
     Bye,
     TooSlow,
-    RoomFull { max_clients: usize },
+    RoomFull {
+        max_clients: usize,
+    },
     Closed,
 }
 
@@ -111,7 +144,11 @@ pub struct Room {
 
 impl Room {
     pub fn new(config: RoomConfig) -> Self {
-        let reserved = config.reserved_names.iter().map(|n| n.to_lowercase()).collect();
+        let reserved = config
+            .reserved_names
+            .iter()
+            .map(|n| n.to_lowercase())
+            .collect();
         Room {
             config,
             choosing: HashSet::new(),
@@ -238,7 +275,8 @@ impl Room {
     }
 
     fn broadcast(&mut self, except: Option<ClientId>, notice: Notice) {
-        self.events.push_back(RoomEvent::Broadcast { except, notice });
+        self.events
+            .push_back(RoomEvent::Broadcast { except, notice });
     }
 
     fn choose_name(&mut self, id: ClientId, raw: &str) {
@@ -409,10 +447,18 @@ mod tests {
         assert_eq!(
             drain(&mut room),
             [
-                send(2, Notice::Welcome { name: "小明".into(), others: 1 }),
+                send(
+                    2,
+                    Notice::Welcome {
+                        name: "小明".into(),
+                        others: 1
+                    }
+                ),
                 RoomEvent::Broadcast {
                     except: Some(2),
-                    notice: Notice::Joined { name: "小明".into() }
+                    notice: Notice::Joined {
+                        name: "小明".into()
+                    }
                 },
             ]
         );
@@ -427,7 +473,10 @@ mod tests {
         drain(&mut room);
         let cases = [
             ("ALICE", NameProblem::Taken("ALICE".into())),
-            ("administrator", NameProblem::Reserved("administrator".into())),
+            (
+                "administrator",
+                NameProblem::Reserved("administrator".into()),
+            ),
             ("管理员", NameProblem::Reserved("管理员".into())),
             ("has space", NameProblem::BadCharacters),
             ("star*", NameProblem::BadCharacters),
@@ -441,12 +490,21 @@ mod tests {
             room.line(2, name);
             assert_eq!(
                 drain(&mut room),
-                [send(2, Notice::NameRejected(problem)), send(2, Notice::NamePrompt)],
+                [
+                    send(2, Notice::NameRejected(problem)),
+                    send(2, Notice::NamePrompt)
+                ],
                 "{name:?}"
             );
         }
         room.line(2, &"é".repeat(32));
-        assert!(matches!(drain(&mut room)[0], RoomEvent::Send { notice: Notice::Welcome { .. }, .. }));
+        assert!(matches!(
+            drain(&mut room)[0],
+            RoomEvent::Send {
+                notice: Notice::Welcome { .. },
+                ..
+            }
+        ));
         assert!(validate_name("a_b-c.d9").is_ok());
     }
 
@@ -456,17 +514,28 @@ mod tests {
         room.connect(1);
         drain(&mut room);
         room.line(1, "/help");
-        assert_eq!(drain(&mut room), [send(1, Notice::Help), send(1, Notice::NamePrompt)]);
+        assert_eq!(
+            drain(&mut room),
+            [send(1, Notice::Help), send(1, Notice::NamePrompt)]
+        );
         room.line(1, "/list");
         assert_eq!(
             drain(&mut room),
             [
-                send(1, Notice::JoinFirst { command: "/list".into() }),
+                send(
+                    1,
+                    Notice::JoinFirst {
+                        command: "/list".into()
+                    }
+                ),
                 send(1, Notice::NamePrompt)
             ]
         );
         room.line(1, "/quit");
-        assert_eq!(drain(&mut room), [send(1, Notice::Bye), RoomEvent::Close(1)]);
+        assert_eq!(
+            drain(&mut room),
+            [send(1, Notice::Bye), RoomEvent::Close(1)]
+        );
     }
 
     #[test]
@@ -504,11 +573,17 @@ mod tests {
             [
                 RoomEvent::Broadcast {
                     except: Some(1),
-                    notice: Notice::Chat { from: "alice".into(), text: "hithere".into() }
+                    notice: Notice::Chat {
+                        from: "alice".into(),
+                        text: "hithere".into()
+                    }
                 },
                 RoomEvent::Broadcast {
                     except: Some(1),
-                    notice: Notice::Chat { from: "alice".into(), text: "/slash".into() }
+                    notice: Notice::Chat {
+                        from: "alice".into(),
+                        text: "/slash".into()
+                    }
                 },
             ]
         );
@@ -523,12 +598,26 @@ mod tests {
         assert_eq!(
             drain(&mut room),
             [
-                send(2, Notice::Private { from: "alice".into(), text: "psst".into() }),
+                send(
+                    2,
+                    Notice::Private {
+                        from: "alice".into(),
+                        text: "psst".into()
+                    }
+                ),
                 send(1, Notice::PrivateSent { to: "Bob".into() }),
             ]
         );
         room.line(1, "@carol hi");
-        assert_eq!(drain(&mut room), [send(1, Notice::NoSuchMember { name: "carol".into() })]);
+        assert_eq!(
+            drain(&mut room),
+            [send(
+                1,
+                Notice::NoSuchMember {
+                    name: "carol".into()
+                }
+            )]
+        );
         room.line(1, "@alice hi");
         assert_eq!(drain(&mut room), [send(1, Notice::PrivateToSelf)]);
         room.line(1, "/msg bob");
@@ -543,14 +632,24 @@ mod tests {
         room.line(2, "/who");
         assert_eq!(
             drain(&mut room),
-            [send(2, Notice::Members { names: vec!["alice".into(), "bob".into()] })]
+            [send(
+                2,
+                Notice::Members {
+                    names: vec!["alice".into(), "bob".into()]
+                }
+            )]
         );
         room.line(2, "/help");
         assert_eq!(drain(&mut room), [send(2, Notice::Help)]);
         room.line(2, "/dance now");
         assert_eq!(
             drain(&mut room),
-            [send(2, Notice::UnknownCommand { command: "/dance".into() })]
+            [send(
+                2,
+                Notice::UnknownCommand {
+                    command: "/dance".into()
+                }
+            )]
         );
     }
 
@@ -568,14 +667,23 @@ mod tests {
                 RoomEvent::Close(1),
                 RoomEvent::Broadcast {
                     except: None,
-                    notice: Notice::Left { name: "alice".into(), reason: LeaveReason::Quit }
+                    notice: Notice::Left {
+                        name: "alice".into(),
+                        reason: LeaveReason::Quit
+                    }
                 },
             ]
         );
         // the name is free again
         room.connect(3);
         room.line(3, "ALICE");
-        assert!(matches!(drain(&mut room)[2], RoomEvent::Send { notice: Notice::Welcome { .. }, .. }));
+        assert!(matches!(
+            drain(&mut room)[2],
+            RoomEvent::Send {
+                notice: Notice::Welcome { .. },
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -591,7 +699,10 @@ mod tests {
                 RoomEvent::Close(2),
                 RoomEvent::Broadcast {
                     except: None,
-                    notice: Notice::Left { name: "bob".into(), reason: LeaveReason::TooSlow }
+                    notice: Notice::Left {
+                        name: "bob".into(),
+                        reason: LeaveReason::TooSlow
+                    }
                 },
             ]
         );
@@ -610,7 +721,10 @@ mod tests {
         room.connect(3);
         assert_eq!(
             drain(&mut room),
-            [send(3, Notice::RoomFull { max_clients: 2 }), RoomEvent::Close(3)]
+            [
+                send(3, Notice::RoomFull { max_clients: 2 }),
+                RoomEvent::Close(3)
+            ]
         );
         room.disconnect(2, LeaveReason::Lost);
         drain(&mut room);
@@ -623,7 +737,10 @@ mod tests {
         let mut room = room();
         joined(&mut room, 1, "alice");
         room.line_too_long(1);
-        assert_eq!(drain(&mut room), [send(1, Notice::LineTooLong { max_bytes: 4096 })]);
+        assert_eq!(
+            drain(&mut room),
+            [send(1, Notice::LineTooLong { max_bytes: 4096 })]
+        );
     }
 
     #[test]
@@ -633,7 +750,12 @@ mod tests {
         room.admin_line("hello all\u{7}");
         assert_eq!(
             drain(&mut room),
-            [RoomEvent::Broadcast { except: None, notice: Notice::Admin { text: "hello all".into() } }]
+            [RoomEvent::Broadcast {
+                except: None,
+                notice: Notice::Admin {
+                    text: "hello all".into()
+                }
+            }]
         );
         room.admin_line("");
         assert_eq!(drain(&mut room), [RoomEvent::Shutdown]);

@@ -100,9 +100,20 @@ pub enum Allowed {
 /// Why the settings could not be used. Each names the file.
 #[derive(Debug)]
 pub enum SettingsError {
-    Read { path: String, error: std::io::Error },
-    Parse { path: String, detail: String },
-    Value { path: String, key: &'static str, value: String, allowed: Allowed },
+    Read {
+        path: String,
+        error: std::io::Error,
+    },
+    Parse {
+        path: String,
+        detail: String,
+    },
+    Value {
+        path: String,
+        key: &'static str,
+        value: String,
+        allowed: Allowed,
+    },
 }
 
 impl SettingsError {
@@ -111,17 +122,26 @@ impl SettingsError {
         match self {
             SettingsError::Read { path, error } => localizer.tr(
                 "error-settings-read",
-                &[("path", path.into()), ("reason", localizer.io_reason(error).into())],
+                &[
+                    ("path", path.into()),
+                    ("reason", localizer.io_reason(error).into()),
+                ],
             ),
             SettingsError::Parse { path, detail } => localizer.tr(
                 "error-settings-parse",
                 &[("path", path.into()), ("reason", detail.into())],
             ),
-            SettingsError::Value { path, key, value, allowed } => {
+            SettingsError::Value {
+                path,
+                key,
+                value,
+                allowed,
+            } => {
                 let allowed = match allowed {
-                    Allowed::Languages => {
-                        localizer.tr("allowed-languages", &[("list", AVAILABLE.join(", ").into())])
-                    }
+                    Allowed::Languages => localizer.tr(
+                        "allowed-languages",
+                        &[("list", AVAILABLE.join(", ").into())],
+                    ),
                     Allowed::Positive => localizer.tr("allowed-positive", &[]),
                     Allowed::NotEmpty => localizer.tr("allowed-not-empty", &[]),
                     Allowed::Queue(min) => localizer.tr("allowed-queue", &[("min", (*min).into())]),
@@ -154,7 +174,9 @@ impl Settings {
     pub fn load(config: Option<&Path>) -> Result<Settings, LoadError> {
         let (name, text) = match config {
             Some(path) => (path.display().to_string(), read(path)?),
-            None if Path::new(LOCAL_FILE).is_file() => (LOCAL_FILE.to_string(), read(Path::new(LOCAL_FILE))?),
+            None if Path::new(LOCAL_FILE).is_file() => {
+                (LOCAL_FILE.to_string(), read(Path::new(LOCAL_FILE))?)
+            }
             None => (EMBEDDED_NAME.to_string(), EMBEDDED.to_string()),
         };
         Settings::from_toml(&name, &text)
@@ -171,7 +193,12 @@ impl Settings {
         })?;
         let defaults = Settings::default();
         let value_error = |key, value: String, allowed, lang| LoadError {
-            error: SettingsError::Value { path: name.to_string(), key, value, allowed },
+            error: SettingsError::Value {
+                path: name.to_string(),
+                key,
+                value,
+                allowed,
+            },
             lang,
         };
         let lang = match &file.lang {
@@ -179,13 +206,23 @@ impl Settings {
                 .map_err(|_| value_error("lang", format!("{text:?}"), Allowed::Languages, None))?,
             None => defaults.lang,
         };
-        let fail = |key, value: String, allowed| value_error(key, value, allowed, Some(lang.clone()));
+        let fail =
+            |key, value: String, allowed| value_error(key, value, allowed, Some(lang.clone()));
         let server = ServerSettings {
             host: file.server.host.unwrap_or(defaults.server.host),
             port: file.server.port.unwrap_or(defaults.server.port),
-            max_clients: file.server.max_clients.unwrap_or(defaults.server.max_clients),
-            max_line_bytes: file.server.max_line_bytes.unwrap_or(defaults.server.max_line_bytes),
-            max_queue_bytes: file.server.max_queue_bytes.unwrap_or(defaults.server.max_queue_bytes),
+            max_clients: file
+                .server
+                .max_clients
+                .unwrap_or(defaults.server.max_clients),
+            max_line_bytes: file
+                .server
+                .max_line_bytes
+                .unwrap_or(defaults.server.max_line_bytes),
+            max_queue_bytes: file
+                .server
+                .max_queue_bytes
+                .unwrap_or(defaults.server.max_queue_bytes),
         };
         let client = ClientSettings {
             host: file.client.host.unwrap_or(defaults.client.host),
@@ -207,15 +244,26 @@ impl Settings {
         let min_queue = server.max_line_bytes.saturating_mul(2);
         if server.max_queue_bytes < min_queue {
             let value = server.max_queue_bytes.to_string();
-            return Err(fail("server.max_queue_bytes", value, Allowed::Queue(min_queue)));
+            return Err(fail(
+                "server.max_queue_bytes",
+                value,
+                Allowed::Queue(min_queue),
+            ));
         }
-        Ok(Settings { lang, server, client })
+        Ok(Settings {
+            lang,
+            server,
+            client,
+        })
     }
 }
 
 fn read(path: &Path) -> Result<String, LoadError> {
     std::fs::read_to_string(path).map_err(|error| LoadError {
-        error: SettingsError::Read { path: path.display().to_string(), error },
+        error: SettingsError::Read {
+            path: path.display().to_string(),
+            error,
+        },
         lang: None,
     })
 }
@@ -281,7 +329,10 @@ mod tests {
 
     #[test]
     fn embedded_file_is_the_defaults() {
-        assert_eq!(Settings::from_toml("x", EMBEDDED).unwrap(), Settings::default());
+        assert_eq!(
+            Settings::from_toml("x", EMBEDDED).unwrap(),
+            Settings::default()
+        );
     }
 
     #[test]
@@ -295,35 +346,61 @@ mod tests {
 
     #[test]
     fn flags_override_the_file() {
-        let mut settings = Settings::from_toml("t", "lang = \"zh-CN\"\n[server]\nport = 7000\n").unwrap();
-        let flags = Overrides { host: None, port: Some(8000), lang: Some(parse_lang("en").unwrap()) };
+        let mut settings =
+            Settings::from_toml("t", "lang = \"zh-CN\"\n[server]\nport = 7000\n").unwrap();
+        let flags = Overrides {
+            host: None,
+            port: Some(8000),
+            lang: Some(parse_lang("en").unwrap()),
+        };
         settings.override_server(&flags);
         assert_eq!(settings.server.port, 8000);
         assert_eq!(settings.lang.to_string(), "en");
-        assert_eq!(settings.client.port, 5555, "server flags leave the client alone");
-        settings.override_client(&Overrides { host: Some("::1".into()), ..Overrides::default() });
+        assert_eq!(
+            settings.client.port, 5555,
+            "server flags leave the client alone"
+        );
+        settings.override_client(&Overrides {
+            host: Some("::1".into()),
+            ..Overrides::default()
+        });
         assert_eq!(settings.client.host, "::1");
     }
 
     #[test]
     fn bad_values_name_the_key_and_what_is_allowed() {
         assert_eq!(value_error("lang = \"fr\""), ("lang", Allowed::Languages));
-        assert_eq!(value_error("[server]\nmax_clients = 0"), ("server.max_clients", Allowed::Positive));
-        assert_eq!(value_error("[client]\nhost = \" \""), ("client.host", Allowed::NotEmpty));
+        assert_eq!(
+            value_error("[server]\nmax_clients = 0"),
+            ("server.max_clients", Allowed::Positive)
+        );
+        assert_eq!(
+            value_error("[client]\nhost = \" \""),
+            ("client.host", Allowed::NotEmpty)
+        );
         assert_eq!(
             value_error("[server]\nmax_line_bytes = 100\nmax_queue_bytes = 150"),
             ("server.max_queue_bytes", Allowed::Queue(200))
         );
-        let err = Settings::from_toml("t.toml", "lang = \"zh-CN\"\n[server]\nmax_clients = 0").unwrap_err();
+        let err = Settings::from_toml("t.toml", "lang = \"zh-CN\"\n[server]\nmax_clients = 0")
+            .unwrap_err();
         assert_eq!(err.lang.map(|l| l.to_string()).as_deref(), Some("zh-CN"));
     }
 
     #[test]
     fn unknown_keys_and_bad_types_are_parse_errors_with_a_place() {
-        for text in ["prot = 1", "[server]\nport = \"x\"", "[server]\nport = 70000", "lang = "] {
+        for text in [
+            "prot = 1",
+            "[server]\nport = \"x\"",
+            "[server]\nport = 70000",
+            "lang = ",
+        ] {
             let err = Settings::from_toml("t.toml", text).unwrap_err();
             let message = err.error.localize(&Localizer::english());
-            assert!(message.contains("t.toml") && message.contains("line"), "{message}");
+            assert!(
+                message.contains("t.toml") && message.contains("line"),
+                "{message}"
+            );
         }
         let err = Settings::from_toml("t.toml", "prot = 1").unwrap_err();
         assert!(err.error.localize(&Localizer::english()).contains("prot"));
@@ -333,6 +410,9 @@ mod tests {
     fn value_errors_read_as_sentences() {
         let err = Settings::from_toml("t.toml", "lang = \"fr\"").unwrap_err();
         let message = err.error.localize(&Localizer::english());
-        assert_eq!(message, "in t.toml, lang = \"fr\" is not allowed: the languages are en, zh-CN");
+        assert_eq!(
+            message,
+            "in t.toml, lang = \"fr\" is not allowed: the languages are en, zh-CN"
+        );
     }
 }

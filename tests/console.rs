@@ -34,9 +34,14 @@ fn an_empty_console_line_closes_the_room_for_every_connection() {
     choosing.line();
     server.console("");
     for peer in [&mut alice, &mut bob, &mut choosing] {
-        assert_eq!(peer.read_to_eof(), ["* The chat room was closed by the administrator."]);
+        assert_eq!(
+            peer.read_to_eof(),
+            ["* The chat room was closed by the administrator."]
+        );
     }
-    server.log.expect("The chat room was closed by the administrator.");
+    server
+        .log
+        .expect("The chat room was closed by the administrator.");
     assert_eq!(server.wait_exit().code(), Some(0));
 }
 

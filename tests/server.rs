@@ -56,7 +56,10 @@ fn rejected_names_are_explained_and_prompted_again() {
     for (name, reason) in cases {
         peer.send_raw(name);
         let line = peer.line();
-        assert!(line.starts_with("* ") && line.contains(reason), "{name:?}: {line}");
+        assert!(
+            line.starts_with("* ") && line.contains(reason),
+            "{name:?}: {line}"
+        );
         assert_eq!(peer.line(), prompt, "the same prompt again");
     }
     peer.send("小明");
@@ -74,7 +77,10 @@ fn commands_before_joining() {
     peer.expect("Choose a nickname");
     peer.send("/list");
     let line = peer.line();
-    assert!(line.contains("Choose a nickname first") && line.contains("/list"), "{line}");
+    assert!(
+        line.contains("Choose a nickname first") && line.contains("/list"),
+        "{line}"
+    );
     assert_eq!(peer.line(), prompt);
     peer.send("/quit");
     assert_eq!(peer.line(), "* Goodbye!");
@@ -147,7 +153,10 @@ fn lines_are_cleaned_before_anyone_sees_them() {
         (b"crlf line\r\n", "crlf line"),
         (b"bad \xff utf8\n", "bad \u{fffd} utf8"),
         (b"\x1b]0;evil title\x07title gone\n", "title gone"),
-        (b"\x1b]8;;http://x.example/\x1b\\link\x1b]8;;\x1b\\ text\n", "link text"),
+        (
+            b"\x1b]8;;http://x.example/\x1b\\link\x1b]8;;\x1b\\ text\n",
+            "link text",
+        ),
         (b"tab\there\n", "tab here"),
         ("bidi \u{202e}olleh\u{202c}\n".as_bytes(), "bidi olleh"),
         (b"nul\x00 and bell\x07\n", "nul and bell"),
@@ -187,7 +196,10 @@ fn an_over_long_line_is_refused_and_the_connection_stays() {
     assert_eq!(bob.line(), format!("alice: {}", "y".repeat(16)));
     alice.send(&"z".repeat(100));
     let error = alice.line();
-    assert!(error.starts_with("* ") && error.contains("16 bytes"), "{error}");
+    assert!(
+        error.starts_with("* ") && error.contains("16 bytes"),
+        "{error}"
+    );
     alice.send("still here");
     assert_eq!(bob.line(), "alice: still here");
 }
@@ -206,11 +218,17 @@ fn help_list_and_unknown_commands_answer_the_sender_only() {
     let help: Vec<String> = (0..7).map(|_| bob.line()).collect();
     assert!(help.iter().all(|l| l.starts_with("* ")), "{help:#?}");
     for command in ["/help", "/list", "/msg", "/quit", "//"] {
-        assert!(help.iter().any(|l| l.contains(command)), "help lacks {command}");
+        assert!(
+            help.iter().any(|l| l.contains(command)),
+            "help lacks {command}"
+        );
     }
     bob.send("/dance");
     let line = bob.line();
-    assert!(line.starts_with("* ") && line.contains("/dance") && line.contains("/help"), "{line}");
+    assert!(
+        line.starts_with("* ") && line.contains("/dance") && line.contains("/help"),
+        "{line}"
+    );
     alice.expect_nothing_pending();
 }
 
@@ -257,7 +275,10 @@ fn every_departure_is_announced_exactly_once() {
         assert_eq!(watcher.line(), line);
     }
     let left = watcher.line();
-    assert!(left.starts_with("* resetter ") && left.contains("left the room"), "{left}");
+    assert!(
+        left.starts_with("* resetter ") && left.contains("left the room"),
+        "{left}"
+    );
     watcher.expect_nothing_pending();
 }
 
@@ -290,14 +311,24 @@ fn all_members_see_the_same_order() {
     for watcher in &mut watchers {
         let lines: Vec<String> = (0..400).map(|_| watcher.line()).collect();
         for sender in ["a", "b"] {
-            let own: Vec<&String> = lines.iter().filter(|l| l.starts_with(&format!("{sender}: "))).collect();
-            let expected: Vec<String> = (0..200).map(|i| format!("{sender}: {sender}{i}")).collect();
+            let own: Vec<&String> = lines
+                .iter()
+                .filter(|l| l.starts_with(&format!("{sender}: ")))
+                .collect();
+            let expected: Vec<String> =
+                (0..200).map(|i| format!("{sender}: {sender}{i}")).collect();
             assert_eq!(own.len(), 200);
-            assert!(own.iter().zip(&expected).all(|(got, want)| *got == want), "{sender} out of order");
+            assert!(
+                own.iter().zip(&expected).all(|(got, want)| *got == want),
+                "{sender} out of order"
+            );
         }
         orders.push(lines);
     }
-    assert!(orders.windows(2).all(|pair| pair[0] == pair[1]), "members saw different orders");
+    assert!(
+        orders.windows(2).all(|pair| pair[0] == pair[1]),
+        "members saw different orders"
+    );
     let _ = writer_a.join();
     let _ = writer_b.join();
 }
@@ -310,7 +341,10 @@ fn a_full_room_turns_the_next_connection_away() {
     waiting.line();
     let mut third = server.connect();
     let line = third.line();
-    assert!(line.starts_with("* ") && line.contains("full") && line.contains('2'), "{line}");
+    assert!(
+        line.starts_with("* ") && line.contains("full") && line.contains('2'),
+        "{line}"
+    );
     assert_eq!(third.read_line(), None);
     waiting.send("bob");
     waiting.expect("Welcome, bob");
@@ -336,7 +370,10 @@ fn a_member_that_stops_reading_is_dropped_and_the_others_keep_receiving() {
             assert!(Instant::now() < deadline, "stalled member never dropped");
             let line = reader.line();
             if line.starts_with("talker: ") {
-                assert!(line.ends_with(&format!(" {received}")), "line {received} missing: {line:.40}");
+                assert!(
+                    line.ends_with(&format!(" {received}")),
+                    "line {received} missing: {line:.40}"
+                );
                 received += 1;
             } else if line == "* stalled fell too far behind and was disconnected." {
                 return (reader, received);
@@ -351,7 +388,10 @@ fn a_member_that_stops_reading_is_dropped_and_the_others_keep_receiving() {
         sent += 1;
     }
     let (mut reader, received) = reader_thread.join().expect("reader");
-    assert!(received <= sent && received > 0, "sent {sent}, received {received}");
+    assert!(
+        received <= sent && received > 0,
+        "sent {sent}, received {received}"
+    );
     eprintln!("slow consumer: dropped after {sent} lines sent, {received} received by the reader");
     // The reader still gets everything after the drop, in order.
     talker.send("after the drop");
@@ -374,7 +414,10 @@ fn chinese_room() {
     assert!(ming.line().contains("保留"));
     ming.line();
     ming.send("小明");
-    assert_eq!(ming.line(), "* 欢迎你，小明！聊天室里还有 0 个人。输入 /help 查看所有命令。");
+    assert_eq!(
+        ming.line(),
+        "* 欢迎你，小明！聊天室里还有 0 个人。输入 /help 查看所有命令。"
+    );
     let mut hong = server.join("小红");
     assert_eq!(ming.line(), "* 小红 进入了聊天室。");
     hong.send("你好");

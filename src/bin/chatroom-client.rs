@@ -35,7 +35,10 @@ fn main() -> ExitCode {
     let mut out = stdout.lock();
     let host = &settings.client.host;
     let port = settings.client.port.to_string();
-    let connected = localizer.tr("client-connected", &[("host", host.into()), ("port", port.into())]);
+    let connected = localizer.tr(
+        "client-connected",
+        &[("host", host.into()), ("port", port.into())],
+    );
     // Output errors (a closed pipe) must not end the session with a panic.
     let _ = writeln!(out, "{connected}");
     let ending = client::run(stream, args.name.as_deref(), &mut out);

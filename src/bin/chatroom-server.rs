@@ -22,10 +22,11 @@ fn main() -> ExitCode {
     };
     settings.override_server(&args.overrides());
     let localizer = Localizer::new(&settings.lang);
-    let result = chatroom::server::bind(&settings.server.host, settings.server.port).and_then(|listener| {
-        let log = BufWriter::new(io::stdout());
-        chatroom::server::run(listener, &settings.server, &localizer, log, true)
-    });
+    let result =
+        chatroom::server::bind(&settings.server.host, settings.server.port).and_then(|listener| {
+            let log = BufWriter::new(io::stdout());
+            chatroom::server::run(listener, &settings.server, &localizer, log, true)
+        });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

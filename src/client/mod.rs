@@ -43,8 +43,15 @@ pub enum Ending {
 /// Why the session failed; each maps to exit code 1.
 #[derive(Debug)]
 pub enum ClientError {
-    Resolve { host: String, error: io::Error },
-    Connect { host: String, port: u16, error: io::Error },
+    Resolve {
+        host: String,
+        error: io::Error,
+    },
+    Connect {
+        host: String,
+        port: u16,
+        error: io::Error,
+    },
     Lost(io::Error),
     EventLoop(io::Error),
 }
@@ -54,7 +61,10 @@ impl ClientError {
         match self {
             ClientError::Resolve { host, error } => localizer.tr(
                 "client-resolve-failed",
-                &[("host", host.into()), ("reason", resolve_reason(localizer, error).into())],
+                &[
+                    ("host", host.into()),
+                    ("reason", resolve_reason(localizer, error).into()),
+                ],
             ),
             ClientError::Connect { host, port, error } => localizer.tr(
                 "client-connect-failed",
@@ -64,12 +74,14 @@ impl ClientError {
                     ("reason", localizer.io_reason(error).into()),
                 ],
             ),
-            ClientError::Lost(error) => {
-                localizer.tr("client-connection-lost", &[("reason", localizer.io_reason(error).into())])
-            }
-            ClientError::EventLoop(error) => {
-                localizer.tr("error-event-loop", &[("reason", localizer.io_reason(error).into())])
-            }
+            ClientError::Lost(error) => localizer.tr(
+                "client-connection-lost",
+                &[("reason", localizer.io_reason(error).into())],
+            ),
+            ClientError::EventLoop(error) => localizer.tr(
+                "error-event-loop",
+                &[("reason", localizer.io_reason(error).into())],
+            ),
         }
     }
 }
@@ -88,7 +100,10 @@ pub fn connect(settings: &ClientSettings) -> Result<TcpStream, ClientError> {
     let port = settings.port;
     let addrs: Vec<_> = (host.as_str(), port)
         .to_socket_addrs()
-        .map_err(|error| ClientError::Resolve { host: host.clone(), error })?
+        .map_err(|error| ClientError::Resolve {
+            host: host.clone(),
+            error,
+        })?
         .collect();
     let mut last_error = io::Error::from(io::ErrorKind::NotFound);
     for addr in addrs {
@@ -97,12 +112,20 @@ pub fn connect(settings: &ClientSettings) -> Result<TcpStream, ClientError> {
             Err(error) => last_error = error,
         }
     }
-    Err(ClientError::Connect { host, port, error: last_error })
+    Err(ClientError::Connect {
+        host,
+        port,
+        error: last_error,
+    })
 }
 
 /// Runs a session on a connected `stream`; `name`, if given, is sent as the
 /// first line. Server lines go to `out`, one per line, cleaned.
-pub fn run(stream: TcpStream, name: Option<&str>, out: &mut impl Write) -> Result<Ending, ClientError> {
+pub fn run(
+    stream: TcpStream,
+    name: Option<&str>,
+    out: &mut impl Write,
+) -> Result<Ending, ClientError> {
     Session::new(stream, name)
         .map_err(ClientError::EventLoop)?
         .run(out)
@@ -170,15 +193,17 @@ impl Session {
                 return Ok(ending);
             }
             events.clear();
-            let timeout = self.leaving_by.map(|at| at.saturating_duration_since(Instant::now()));
-            self.poller.wait(&mut events, timeout).map_err(ClientError::EventLoop)?;
+            let timeout = self
+                .leaving_by
+                .map(|at| at.saturating_duration_since(Instant::now()));
+            self.poller
+                .wait(&mut events, timeout)
+                .map_err(ClientError::EventLoop)?;
             for event in events.iter() {
                 match event.key {
-                    SOCKET => {
-                        if event.readable {
-                            if let Some(ending) = self.read_socket(out)? {
-                                return Ok(ending);
-                            }
+                    SOCKET if event.readable => {
+                        if let Some(ending) = self.read_socket(out)? {
+                            return Ok(ending);
                         }
                     }
                     STDIN => self.read_stdin(),
@@ -186,7 +211,9 @@ impl Session {
                         if !self.signals.take().is_empty() {
                             self.leave();
                         }
-                        let _ = self.poller.modify(self.signals.reader(), Event::readable(SIGNALS));
+                        let _ = self
+                            .poller
+                            .modify(self.signals.reader(), Event::readable(SIGNALS));
                     }
                     _ => {}
                 }
@@ -217,7 +244,9 @@ impl Session {
             let _ = self.stream.shutdown(Shutdown::Write);
         }
         let interest = Event::new(SOCKET, true, !self.outgoing.is_empty());
-        self.poller.modify(&self.stream, interest).map_err(ClientError::EventLoop)?;
+        self.poller
+            .modify(&self.stream, interest)
+            .map_err(ClientError::EventLoop)?;
         Ok(None)
     }
 
@@ -270,7 +299,7 @@ impl Session {
             Ok(n) if n > 0 => {
                 self.take_typed(&buf[..n]);
                 if self.leaving_by.is_none() {
-                    let _ = self.poller.modify(&io::stdin(), Event::readable(STDIN));
+                    let _ = self.poller.modify(io::stdin(), Event::readable(STDIN));
                 }
             }
             // EOF (or stdin failed): send the last unterminated line, leave.
@@ -327,7 +356,7 @@ impl Session {
         self.leaving_by = Some(Instant::now() + LEAVE_WAIT);
         if self.stdin_watched {
             self.stdin_watched = false;
-            let _ = self.poller.delete(&io::stdin());
+            let _ = self.poller.delete(io::stdin());
         }
     }
 }
@@ -337,7 +366,7 @@ impl Drop for Session {
         let _ = self.poller.delete(&self.stream);
         let _ = self.poller.delete(self.signals.reader());
         if self.stdin_watched {
-            let _ = self.poller.delete(&io::stdin());
+            let _ = self.poller.delete(io::stdin());
         }
     }
 }

@@ -43,7 +43,10 @@ pub fn bind(host: &str, port: u16) -> Result<TcpListener, ServerError> {
     };
     let addrs = (host, port)
         .to_socket_addrs()
-        .map_err(|error| ServerError::Resolve { addr: shown.clone(), error })?;
+        .map_err(|error| ServerError::Resolve {
+            addr: shown.clone(),
+            error,
+        })?;
     let mut last_error = io::Error::from(io::ErrorKind::AddrNotAvailable);
     for addr in addrs {
         match TcpListener::bind(addr) {
@@ -51,7 +54,10 @@ pub fn bind(host: &str, port: u16) -> Result<TcpListener, ServerError> {
             Err(error) => last_error = error,
         }
     }
-    Err(ServerError::Bind { addr: shown, error: last_error })
+    Err(ServerError::Bind {
+        addr: shown,
+        error: last_error,
+    })
 }
 
 /// Runs the room on `listener` until it is closed from the console or by a

@@ -130,7 +130,9 @@ impl<'a, W: Write> Reactor<'a, W> {
         let mut events = Events::new();
         loop {
             events.clear();
-            let timeout = self.next_deadline().map(|at| at.saturating_duration_since(Instant::now()));
+            let timeout = self
+                .next_deadline()
+                .map(|at| at.saturating_duration_since(Instant::now()));
             self.poller.wait(&mut events, timeout)?;
             for event in events.iter() {
                 match event.key {
@@ -184,7 +186,8 @@ impl<'a, W: Write> Reactor<'a, W> {
         if self.accept_paused_until.is_some_and(|at| at <= now) {
             self.accept_paused_until = None;
             if !self.shutting_down {
-                self.poller.modify(&self.listener, Event::readable(LISTENER))?;
+                self.poller
+                    .modify(&self.listener, Event::readable(LISTENER))?;
             }
         }
         Ok(())
@@ -200,7 +203,10 @@ impl<'a, W: Write> Reactor<'a, W> {
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
                 Err(err) if is_transient_accept_error(&err) => continue,
                 Err(err) => {
-                    self.log_tr("log-accept-failed", &[("reason", self.localizer.io_reason(&err).into())]);
+                    self.log_tr(
+                        "log-accept-failed",
+                        &[("reason", self.localizer.io_reason(&err).into())],
+                    );
                     if is_out_of_descriptors(&err) {
                         // The pending connection stays in the backlog and the
                         // listener stays readable: wait instead of spinning.
@@ -222,13 +228,20 @@ impl<'a, W: Write> Reactor<'a, W> {
                 continue;
             }
             let mut conn = Conn::new(stream, addr, self.limits.max_line_bytes);
-            conn.armed = Some(Interest { readable: true, writable: false });
+            conn.armed = Some(Interest {
+                readable: true,
+                writable: false,
+            });
             self.conns.insert(id, conn);
-            self.log_tr("log-connected", &[("id", id.into()), ("addr", addr.to_string().into())]);
+            self.log_tr(
+                "log-connected",
+                &[("id", id.into()), ("addr", addr.to_string().into())],
+            );
             self.room.connect(id);
             self.apply_room_events();
         }
-        self.poller.modify(&self.listener, Event::readable(LISTENER))
+        self.poller
+            .modify(&self.listener, Event::readable(LISTENER))
     }
 
     fn read_console(&mut self) {
@@ -241,7 +254,11 @@ impl<'a, W: Write> Reactor<'a, W> {
                     self.room.admin_line(&line);
                     self.apply_room_events();
                 }
-                if self.poller.modify(&io::stdin(), Event::readable(CONSOLE)).is_err() {
+                if self
+                    .poller
+                    .modify(io::stdin(), Event::readable(CONSOLE))
+                    .is_err()
+                {
                     self.detach_console();
                 }
             }
@@ -254,7 +271,7 @@ impl<'a, W: Write> Reactor<'a, W> {
 
     fn detach_console(&mut self) {
         if self.console.take().is_some() {
-            let _ = self.poller.delete(&io::stdin());
+            let _ = self.poller.delete(io::stdin());
         }
     }
 
@@ -264,7 +281,8 @@ impl<'a, W: Write> Reactor<'a, W> {
             self.room.shutdown();
             self.apply_room_events();
         }
-        self.poller.modify(self.signals.reader(), Event::readable(SIGNALS))
+        self.poller
+            .modify(self.signals.reader(), Event::readable(SIGNALS))
     }
 
     fn client_event(&mut self, id: ClientId, readable: bool) {
@@ -307,7 +325,10 @@ impl<'a, W: Write> Reactor<'a, W> {
                     RoomEvent::Send { to, notice } => {
                         if let Notice::Private { from, .. } = &notice {
                             let to_name = self.room.name_of(to).unwrap_or_default().to_string();
-                            self.log_tr("log-private", &[("from", from.into()), ("to", to_name.into())]);
+                            self.log_tr(
+                                "log-private",
+                                &[("from", from.into()), ("to", to_name.into())],
+                            );
                         }
                         self.line.clear();
                         render(self.localizer, &notice, &mut self.line);
@@ -317,9 +338,24 @@ impl<'a, W: Write> Reactor<'a, W> {
                         self.line.clear();
                         render(self.localizer, &notice, &mut self.line);
                         let _ = self.log.write_all(self.line.as_bytes());
-                        let Reactor { room, conns, touched, too_slow, line, limits, .. } = self;
+                        let Reactor {
+                            room,
+                            conns,
+                            touched,
+                            too_slow,
+                            line,
+                            limits,
+                            ..
+                        } = self;
                         for id in room.member_ids().filter(|id| Some(*id) != except) {
-                            deliver(conns, touched, too_slow, limits.max_queue_bytes, id, line.as_bytes());
+                            deliver(
+                                conns,
+                                touched,
+                                too_slow,
+                                limits.max_queue_bytes,
+                                id,
+                                line.as_bytes(),
+                            );
                         }
                     }
                     RoomEvent::Close(id) => self.close_gracefully(id),
@@ -338,7 +374,14 @@ impl<'a, W: Write> Reactor<'a, W> {
     /// Queues the rendered `self.line` for one connection.
     fn deliver(&mut self, id: ClientId) {
         let max = self.limits.max_queue_bytes;
-        deliver(&mut self.conns, &mut self.touched, &mut self.too_slow, max, id, self.line.as_bytes());
+        deliver(
+            &mut self.conns,
+            &mut self.touched,
+            &mut self.too_slow,
+            max,
+            id,
+            self.line.as_bytes(),
+        );
     }
 
     /// The room is done with `id`: send what is queued (within `LINGER`),
@@ -480,7 +523,7 @@ impl<W: Write> Drop for Reactor<'_, W> {
             let _ = self.poller.delete(&conn.stream);
         }
         if self.console.is_some() {
-            let _ = self.poller.delete(&io::stdin());
+            let _ = self.poller.delete(io::stdin());
         }
         let _ = self.poller.delete(self.signals.reader());
         let _ = self.poller.delete(&self.listener);
@@ -492,7 +535,9 @@ impl<W: Write> Drop for Reactor<'_, W> {
 fn is_transient_accept_error(err: &io::Error) -> bool {
     matches!(
         err.kind(),
-        io::ErrorKind::Interrupted | io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset
+        io::ErrorKind::Interrupted
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
     )
 }
 

@@ -54,7 +54,10 @@ impl LineStream {
                 }
             }
         });
-        LineStream { lines, seen: Vec::new() }
+        LineStream {
+            lines,
+            seen: Vec::new(),
+        }
     }
 
     /// The next line, or `None` at EOF; panics after `TIMEOUT`.
@@ -65,7 +68,9 @@ impl LineStream {
                 Some(line)
             }
             Err(RecvTimeoutError::Disconnected) => None,
-            Err(RecvTimeoutError::Timeout) => panic!("no line within {TIMEOUT:?}; seen: {:#?}", self.seen),
+            Err(RecvTimeoutError::Timeout) => {
+                panic!("no line within {TIMEOUT:?}; seen: {:#?}", self.seen)
+            }
         }
     }
 
@@ -134,7 +139,12 @@ impl Server {
                 break addr;
             }
         };
-        Server { child, addr, stdin, log }
+        Server {
+            child,
+            addr,
+            stdin,
+            log,
+        }
     }
 
     /// Types `line` on the server's console.
@@ -248,7 +258,11 @@ impl Peer {
     pub fn from_stream(stream: TcpStream) -> Peer {
         stream.set_read_timeout(Some(TIMEOUT)).expect("timeout");
         let reader = BufReader::new(stream.try_clone().expect("clone"));
-        Peer { stream, reader, seen: Vec::new() }
+        Peer {
+            stream,
+            reader,
+            seen: Vec::new(),
+        }
     }
 
     pub fn send(&mut self, line: &str) {
@@ -266,7 +280,11 @@ impl Peer {
         match self.reader.read_until(b'\n', &mut bytes) {
             Ok(0) => None,
             Ok(_) => {
-                assert!(bytes.ends_with(b"\n"), "incomplete line {bytes:?}; seen: {:#?}", self.seen);
+                assert!(
+                    bytes.ends_with(b"\n"),
+                    "incomplete line {bytes:?}; seen: {:#?}",
+                    self.seen
+                );
                 bytes.pop();
                 let line = String::from_utf8(bytes).expect("server sent invalid UTF-8");
                 self.seen.push(line.clone());
@@ -313,7 +331,10 @@ impl Peer {
     pub fn expect_nothing_pending(&mut self) {
         self.send("/list");
         let line = self.line();
-        assert!(line.starts_with("* ") && line.contains(':'), "expected the /list answer, got {line:?}");
+        assert!(
+            line.starts_with("* ") && line.contains(':'),
+            "expected the /list answer, got {line:?}"
+        );
     }
 
     pub fn shutdown_write(&self) {
@@ -322,7 +343,8 @@ impl Peer {
 
     /// Closes with a reset (SO_LINGER 0) instead of a FIN.
     pub fn reset(self) {
-        rustix::net::sockopt::set_socket_linger(&self.stream, Some(Duration::ZERO)).expect("linger");
+        rustix::net::sockopt::set_socket_linger(&self.stream, Some(Duration::ZERO))
+            .expect("linger");
         drop(self);
     }
 
@@ -335,7 +357,11 @@ impl Peer {
 /// that stopped reading, without the kernel absorbing megabytes for it.
 pub fn stalled_stream(addr: SocketAddr) -> TcpStream {
     use rustix::net::{AddressFamily, SocketType};
-    let family = if addr.is_ipv4() { AddressFamily::INET } else { AddressFamily::INET6 };
+    let family = if addr.is_ipv4() {
+        AddressFamily::INET
+    } else {
+        AddressFamily::INET6
+    };
     let fd = rustix::net::socket(family, SocketType::STREAM, None).expect("socket");
     rustix::net::sockopt::set_socket_recv_buffer_size(&fd, 4096).expect("rcvbuf");
     rustix::net::connect(&fd, &addr).expect("connect");
