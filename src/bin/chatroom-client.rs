@@ -18,7 +18,11 @@ fn main() -> ExitCode {
         Err(err) => {
             let lang = args.lang.clone().or(err.lang).unwrap_or_default();
             let localizer = Localizer::new(&lang);
-            eprintln!("chatroom-client: {}", err.error.localize(&localizer));
+            let _ = writeln!(
+                io::stderr(),
+                "chatroom-client: {}",
+                err.error.localize(&localizer)
+            );
             return ExitCode::from(2);
         }
     };
@@ -27,7 +31,11 @@ fn main() -> ExitCode {
     let stream = match client::connect(&settings.client) {
         Ok(stream) => stream,
         Err(err) => {
-            eprintln!("chatroom-client: {}", err.localize(&localizer));
+            let _ = writeln!(
+                io::stderr(),
+                "chatroom-client: {}",
+                err.localize(&localizer)
+            );
             return ExitCode::from(1);
         }
     };
@@ -47,7 +55,11 @@ fn main() -> ExitCode {
         Ok(Ending::ServerClosed) => ("client-server-closed", 0),
         Err(err) => {
             let _ = out.flush();
-            eprintln!("chatroom-client: {}", err.localize(&localizer));
+            let _ = writeln!(
+                io::stderr(),
+                "chatroom-client: {}",
+                err.localize(&localizer)
+            );
             return ExitCode::from(1);
         }
     };

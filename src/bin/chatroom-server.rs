@@ -1,7 +1,7 @@
 //! `chatroom-server`: flags and settings in, the room served, an exit code
 //! out (0 closed normally, 1 could not serve, 2 bad usage or settings).
 
-use std::io::{self, BufWriter};
+use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
 use chatroom::cli::ServerArgs;
@@ -16,7 +16,11 @@ fn main() -> ExitCode {
         Err(err) => {
             let lang = args.lang.clone().or(err.lang).unwrap_or_default();
             let localizer = Localizer::new(&lang);
-            eprintln!("chatroom-server: {}", err.error.localize(&localizer));
+            let _ = writeln!(
+                io::stderr(),
+                "chatroom-server: {}",
+                err.error.localize(&localizer)
+            );
             return ExitCode::from(2);
         }
     };
@@ -30,7 +34,11 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("chatroom-server: {}", err.localize(&localizer));
+            let _ = writeln!(
+                io::stderr(),
+                "chatroom-server: {}",
+                err.localize(&localizer)
+            );
             ExitCode::from(1)
         }
     }
