@@ -431,3 +431,49 @@ fn chinese_room() {
     assert_eq!(hong.line(), "* 再见！");
     assert_eq!(ming.line(), "* 小红 离开了聊天室。");
 }
+
+#[test]
+fn chinese_errors_and_limits() {
+    let mut server = {
+        let path = settings_file("lang = \"zh-CN\"\n[server]\nmax_clients = 3\nmax_line_bytes = 16\nmax_queue_bytes = 4096\n");
+        let path = path.to_str().expect("utf-8 path").to_string();
+        Server::start_with(&["--config", &path], Stdio::piped())
+    };
+    let mut ming = server.join("小明");
+    let mut hong = server.join("小红");
+    ming.expect("小红 进入了聊天室");
+    hong.send("x".repeat(17).as_str());
+    assert_eq!(hong.line(), "* 你发的这行超过了 16 字节，没有发出去。");
+    hong.send("/跳舞");
+    assert_eq!(
+        hong.line(),
+        "* 没有 /跳舞 这个命令。输入 /help 查看所有命令。"
+    );
+    hong.send("@小刚 在吗");
+    assert_eq!(
+        hong.line(),
+        "* 聊天室里没有叫“小刚”的人。输入 /list 看看都有谁。"
+    );
+    hong.send("/help");
+    assert_eq!(hong.line(), "* 可用命令：");
+    hong.expect("其他内容都会发给聊天室里的所有人。");
+    let mut third = server.connect();
+    third.line();
+    third.line();
+    let mut fourth = server.connect();
+    assert_eq!(fourth.line(), "* 聊天室已满（3 个连接），请稍后再试。");
+    assert_eq!(fourth.read_line(), None);
+    third.send("小明");
+    assert_eq!(third.line(), "* 昵称“小明”已经有人用了，请换一个。");
+    third.line();
+    third.send("坏 名字");
+    assert_eq!(
+        third.line(),
+        "* 昵称只能包含汉字、字母、数字和 _ - .，不能有空格或其他符号。"
+    );
+    server.console("注意");
+    assert_eq!(ming.line(), "管理员: 注意");
+    assert_eq!(hong.line(), "管理员: 注意");
+    ming.reset();
+    assert_eq!(hong.line(), "* 小明 连接中断，离开了聊天室。");
+}

@@ -80,6 +80,7 @@ pub fn run(
         max_line_bytes: settings.max_line_bytes,
         reserved_names,
     });
+    raise_fd_limit();
     let limits = Limits {
         max_line_bytes: settings.max_line_bytes,
         max_queue_bytes: settings.max_queue_bytes,
@@ -87,4 +88,18 @@ pub fn run(
     reactor::Reactor::new(listener, room, localizer, log, limits, use_console)
         .and_then(reactor::Reactor::run)
         .map_err(ServerError::EventLoop)
+}
+
+/// Lets the server hold as many connections as the system allows: the soft
+/// limit on open files (often 1024) is raised to the hard limit. Failing
+/// that, the server runs within the old limit.
+fn raise_fd_limit() {
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    let limit = getrlimit(Resource::Nofile);
+    if let (Some(current), Some(maximum)) = (limit.current, limit.maximum) {
+        if current < maximum {
+            let raised = Rlimit { current: Some(maximum), maximum: Some(maximum) };
+            let _ = setrlimit(Resource::Nofile, raised);
+        }
+    }
 }

@@ -143,7 +143,7 @@ impl<'a, W: Write> Reactor<'a, W> {
                 }
             }
             self.handle_timers()?;
-            self.flush_touched()?;
+            self.flush_touched();
             let _ = self.log.flush();
             if self.shutting_down && self.conns.is_empty() {
                 return Ok(());
@@ -446,7 +446,7 @@ impl<'a, W: Write> Reactor<'a, W> {
     /// One write per touched connection, then re-arm it from its state.
     /// Broken connections leave the room, which may touch others: repeat
     /// until nothing is left to do.
-    fn flush_touched(&mut self) -> io::Result<()> {
+    fn flush_touched(&mut self) {
         while !self.touched.is_empty() {
             let mut broken = Vec::new();
             for id in std::mem::take(&mut self.touched) {
@@ -465,7 +465,10 @@ impl<'a, W: Write> Reactor<'a, W> {
                 let wanted = conn.wanted_interest();
                 if conn.armed != Some(wanted) {
                     let event = Event::new(id as usize, wanted.readable, wanted.writable);
-                    self.poller.modify(&conn.stream, event)?;
+                    if self.poller.modify(&conn.stream, event).is_err() {
+                        broken.push(id);
+                        continue;
+                    }
                     conn.armed = Some(wanted);
                 }
             }
@@ -478,7 +481,6 @@ impl<'a, W: Write> Reactor<'a, W> {
                 }
             }
         }
-        Ok(())
     }
 
     fn log_tr(&mut self, id: &str, args: &crate::i18n::Args<'_>) {
