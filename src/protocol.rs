@@ -92,7 +92,8 @@ impl LineCodec {
         total - usize::from(ends_in_cr) > self.max_line_bytes
     }
 
-    /// Convenience for tests and the client: all frames of `bytes`.
+    /// All frames of `bytes`, for tests.
+    #[cfg(test)]
     pub fn feed_collect(&mut self, bytes: &[u8]) -> Vec<Frame> {
         let mut frames = Vec::new();
         self.feed(bytes, |frame| frames.push(frame));

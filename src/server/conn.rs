@@ -107,9 +107,9 @@ impl Conn {
         Ok(())
     }
 
-    /// Reads what the socket has, up to `budget` bytes, into `scratch` and
-    /// through the codec, calling `on_bytes` after each read with the
-    /// codec updated. Stops at `WouldBlock`, EOF or an error.
+    /// Reads what the socket has, up to about `budget` bytes, into
+    /// `scratch`, handing each read's bytes and this connection's codec to
+    /// `on_frames`. Stops at `WouldBlock`, EOF or an error.
     pub fn read_into(
         &mut self,
         scratch: &mut [u8],
