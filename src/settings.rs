@@ -7,7 +7,6 @@
 
 use std::path::Path;
 
-use serde::Deserialize;
 use unic_langid::LanguageIdentifier;
 
 use crate::i18n::{parse_lang, Localizer, AVAILABLE};
@@ -61,38 +60,25 @@ impl Default for Settings {
     }
 }
 
-/// The file as written: every key optional, unknown keys refused.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-struct FileSettings {
-    lang: Option<String>,
-    server: FileServer,
-    client: FileClient,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-struct FileServer {
-    host: Option<String>,
-    port: Option<u16>,
-    max_clients: Option<usize>,
-    max_line_bytes: Option<usize>,
-    max_queue_bytes: Option<usize>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-struct FileClient {
-    host: Option<String>,
-    port: Option<u16>,
-}
+/// Keys a settings file may have, by table, for the unknown-key error.
+const TOP_KEYS: &[&str] = &["lang", "server", "client"];
+const SERVER_KEYS: &[&str] = &[
+    "host",
+    "port",
+    "max_clients",
+    "max_line_bytes",
+    "max_queue_bytes",
+];
+const CLIENT_KEYS: &[&str] = &["host", "port"];
 
 /// What a refused value should have been.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Allowed {
     Languages,
     Positive,
-    NotEmpty,
+    Port,
+    Host,
+    Table,
     /// At least this many bytes.
     Queue(usize),
 }
@@ -110,9 +96,14 @@ pub enum SettingsError {
     },
     Value {
         path: String,
-        key: &'static str,
+        key: String,
         value: String,
         allowed: Allowed,
+    },
+    UnknownKey {
+        path: String,
+        key: String,
+        known: &'static [&'static str],
     },
 }
 
@@ -143,19 +134,29 @@ impl SettingsError {
                         &[("list", AVAILABLE.join(", ").into())],
                     ),
                     Allowed::Positive => localizer.tr("allowed-positive", &[]),
-                    Allowed::NotEmpty => localizer.tr("allowed-not-empty", &[]),
+                    Allowed::Port => localizer.tr("allowed-port", &[]),
+                    Allowed::Host => localizer.tr("allowed-host", &[]),
+                    Allowed::Table => localizer.tr("allowed-table", &[]),
                     Allowed::Queue(min) => localizer.tr("allowed-queue", &[("min", (*min).into())]),
                 };
                 localizer.tr(
                     "error-settings-value",
                     &[
                         ("path", path.into()),
-                        ("key", (*key).into()),
+                        ("key", key.into()),
                         ("value", value.into()),
                         ("allowed", allowed.into()),
                     ],
                 )
             }
+            SettingsError::UnknownKey { path, key, known } => localizer.tr(
+                "error-settings-unknown-key",
+                &[
+                    ("path", path.into()),
+                    ("key", key.into()),
+                    ("known", known.join(", ").into()),
+                ],
+            ),
         }
     }
 }
@@ -183,78 +184,136 @@ impl Settings {
     }
 
     /// Parses and checks one file's text; `name` is how errors call it.
+    /// Keys left out keep their defaults.
     pub fn from_toml(name: &str, text: &str) -> Result<Settings, LoadError> {
-        let file: FileSettings = toml::from_str(text).map_err(|err| LoadError {
+        let table: toml::Table = text.parse().map_err(|err: toml::de::Error| LoadError {
             error: SettingsError::Parse {
                 path: name.to_string(),
                 detail: err.message().trim().to_string() + &location(text, err.span()),
             },
             lang: None,
         })?;
-        let defaults = Settings::default();
-        let value_error = |key, value: String, allowed, lang| LoadError {
-            error: SettingsError::Value {
-                path: name.to_string(),
-                key,
-                value,
-                allowed,
-            },
-            lang,
+        let mut file = FileReader {
+            path: name,
+            lang: None,
         };
-        let lang = match &file.lang {
-            Some(text) => parse_lang(text)
-                .map_err(|_| value_error("lang", format!("{text:?}"), Allowed::Languages, None))?,
-            None => defaults.lang,
-        };
-        let fail =
-            |key, value: String, allowed| value_error(key, value, allowed, Some(lang.clone()));
-        let server = ServerSettings {
-            host: file.server.host.unwrap_or(defaults.server.host),
-            port: file.server.port.unwrap_or(defaults.server.port),
-            max_clients: file
-                .server
-                .max_clients
-                .unwrap_or(defaults.server.max_clients),
-            max_line_bytes: file
-                .server
-                .max_line_bytes
-                .unwrap_or(defaults.server.max_line_bytes),
-            max_queue_bytes: file
-                .server
-                .max_queue_bytes
-                .unwrap_or(defaults.server.max_queue_bytes),
-        };
-        let client = ClientSettings {
-            host: file.client.host.unwrap_or(defaults.client.host),
-            port: file.client.port.unwrap_or(defaults.client.port),
-        };
-        for (key, host) in [("server.host", &server.host), ("client.host", &client.host)] {
-            if host.trim().is_empty() {
-                return Err(fail(key, format!("{host:?}"), Allowed::NotEmpty));
+        let mut settings = Settings::default();
+        // The language first, so that later errors can be shown in it.
+        if let Some(value) = table.get("lang") {
+            settings.lang = file.lang(value)?;
+            file.lang = Some(settings.lang.clone());
+        }
+        for (key, value) in &table {
+            match key.as_str() {
+                "lang" => {}
+                "server" => {
+                    let server = &mut settings.server;
+                    for (key, value) in file.table("server", value)? {
+                        let key_path = format!("server.{key}");
+                        match key.as_str() {
+                            "host" => server.host = file.host(&key_path, value)?,
+                            "port" => server.port = file.port(&key_path, value)?,
+                            "max_clients" => {
+                                server.max_clients = file.positive(&key_path, value)?
+                            }
+                            "max_line_bytes" => {
+                                server.max_line_bytes = file.positive(&key_path, value)?
+                            }
+                            "max_queue_bytes" => {
+                                server.max_queue_bytes = file.positive(&key_path, value)?
+                            }
+                            _ => return Err(file.unknown(key_path, SERVER_KEYS)),
+                        }
+                    }
+                }
+                "client" => {
+                    let client = &mut settings.client;
+                    for (key, value) in file.table("client", value)? {
+                        let key_path = format!("client.{key}");
+                        match key.as_str() {
+                            "host" => client.host = file.host(&key_path, value)?,
+                            "port" => client.port = file.port(&key_path, value)?,
+                            _ => return Err(file.unknown(key_path, CLIENT_KEYS)),
+                        }
+                    }
+                }
+                _ => return Err(file.unknown(key.clone(), TOP_KEYS)),
             }
         }
-        for (key, value) in [
-            ("server.max_clients", server.max_clients),
-            ("server.max_line_bytes", server.max_line_bytes),
-        ] {
-            if value == 0 {
-                return Err(fail(key, value.to_string(), Allowed::Positive));
-            }
-        }
+        let server = &settings.server;
         let min_queue = server.max_line_bytes.saturating_mul(2);
         if server.max_queue_bytes < min_queue {
-            let value = server.max_queue_bytes.to_string();
-            return Err(fail(
-                "server.max_queue_bytes",
-                value,
-                Allowed::Queue(min_queue),
-            ));
+            let value = toml::Value::Integer(server.max_queue_bytes as i64);
+            return Err(file.refuse("server.max_queue_bytes", &value, Allowed::Queue(min_queue)));
         }
-        Ok(Settings {
-            lang,
-            server,
-            client,
-        })
+        Ok(settings)
+    }
+}
+
+/// Reads typed values out of one file, and words errors about it.
+struct FileReader<'a> {
+    path: &'a str,
+    /// The language the file asked for, once known.
+    lang: Option<LanguageIdentifier>,
+}
+
+impl FileReader<'_> {
+    fn refuse(&self, key: &str, value: &toml::Value, allowed: Allowed) -> LoadError {
+        LoadError {
+            error: SettingsError::Value {
+                path: self.path.to_string(),
+                key: key.to_string(),
+                value: value.to_string(),
+                allowed,
+            },
+            lang: self.lang.clone(),
+        }
+    }
+
+    fn unknown(&self, key: String, known: &'static [&'static str]) -> LoadError {
+        LoadError {
+            error: SettingsError::UnknownKey {
+                path: self.path.to_string(),
+                key,
+                known,
+            },
+            lang: self.lang.clone(),
+        }
+    }
+
+    fn lang(&self, value: &toml::Value) -> Result<LanguageIdentifier, LoadError> {
+        value
+            .as_str()
+            .and_then(|text| parse_lang(text).ok())
+            .ok_or_else(|| self.refuse("lang", value, Allowed::Languages))
+    }
+
+    fn table<'v>(&self, key: &str, value: &'v toml::Value) -> Result<&'v toml::Table, LoadError> {
+        value
+            .as_table()
+            .ok_or_else(|| self.refuse(key, value, Allowed::Table))
+    }
+
+    fn host(&self, key: &str, value: &toml::Value) -> Result<String, LoadError> {
+        match value.as_str() {
+            Some(host) if !host.trim().is_empty() => Ok(host.to_string()),
+            _ => Err(self.refuse(key, value, Allowed::Host)),
+        }
+    }
+
+    fn port(&self, key: &str, value: &toml::Value) -> Result<u16, LoadError> {
+        value
+            .as_integer()
+            .and_then(|port| u16::try_from(port).ok())
+            .ok_or_else(|| self.refuse(key, value, Allowed::Port))
+    }
+
+    fn positive(&self, key: &str, value: &toml::Value) -> Result<usize, LoadError> {
+        value
+            .as_integer()
+            .and_then(|n| usize::try_from(n).ok())
+            .filter(|&n| n > 0)
+            .ok_or_else(|| self.refuse(key, value, Allowed::Positive))
     }
 }
 
@@ -320,7 +379,7 @@ impl Settings {
 mod tests {
     use super::*;
 
-    fn value_error(text: &str) -> (&'static str, Allowed) {
+    fn value_error(text: &str) -> (String, Allowed) {
         match Settings::from_toml("t.toml", text).unwrap_err().error {
             SettingsError::Value { key, allowed, .. } => (key, allowed),
             other => panic!("{other:?}"),
@@ -369,41 +428,79 @@ mod tests {
 
     #[test]
     fn bad_values_name_the_key_and_what_is_allowed() {
-        assert_eq!(value_error("lang = \"fr\""), ("lang", Allowed::Languages));
-        assert_eq!(
-            value_error("[server]\nmax_clients = 0"),
-            ("server.max_clients", Allowed::Positive)
-        );
-        assert_eq!(
-            value_error("[client]\nhost = \" \""),
-            ("client.host", Allowed::NotEmpty)
-        );
-        assert_eq!(
-            value_error("[server]\nmax_line_bytes = 100\nmax_queue_bytes = 150"),
-            ("server.max_queue_bytes", Allowed::Queue(200))
-        );
+        let cases = [
+            ("lang = \"fr\"", "lang", Allowed::Languages),
+            ("lang = 1", "lang", Allowed::Languages),
+            ("server = 1", "server", Allowed::Table),
+            (
+                "[server]\nmax_clients = 0",
+                "server.max_clients",
+                Allowed::Positive,
+            ),
+            (
+                "[server]\nmax_clients = -5",
+                "server.max_clients",
+                Allowed::Positive,
+            ),
+            (
+                "[server]\nmax_line_bytes = \"big\"",
+                "server.max_line_bytes",
+                Allowed::Positive,
+            ),
+            ("[server]\nport = \"x\"", "server.port", Allowed::Port),
+            ("[server]\nport = 70000", "server.port", Allowed::Port),
+            ("[client]\nhost = \" \"", "client.host", Allowed::Host),
+            ("[client]\nhost = 127", "client.host", Allowed::Host),
+            (
+                "[server]\nmax_line_bytes = 100\nmax_queue_bytes = 150",
+                "server.max_queue_bytes",
+                Allowed::Queue(200),
+            ),
+        ];
+        for (text, key, allowed) in cases {
+            assert_eq!(value_error(text), (key.to_string(), allowed), "{text}");
+        }
         let err = Settings::from_toml("t.toml", "lang = \"zh-CN\"\n[server]\nmax_clients = 0")
             .unwrap_err();
         assert_eq!(err.lang.map(|l| l.to_string()).as_deref(), Some("zh-CN"));
     }
 
     #[test]
-    fn unknown_keys_and_bad_types_are_parse_errors_with_a_place() {
-        for text in [
-            "prot = 1",
-            "[server]\nport = \"x\"",
-            "[server]\nport = 70000",
-            "lang = ",
-        ] {
+    fn unknown_keys_are_named_with_the_known_ones() {
+        let cases = [
+            ("prot = 1", "prot", "lang, server, client"),
+            (
+                "[server]\nprot = 1",
+                "server.prot",
+                "host, port, max_clients",
+            ),
+            (
+                "[client]\nhots = 1",
+                "client.hots",
+                "(the settings there are: host, port)",
+            ),
+        ];
+        for (text, unknown, known) in cases {
             let err = Settings::from_toml("t.toml", text).unwrap_err();
             let message = err.error.localize(&Localizer::english());
             assert!(
-                message.contains("t.toml") && message.contains("line"),
+                message.contains("t.toml") && message.contains(unknown),
                 "{message}"
             );
+            assert!(message.contains(known), "{message}");
         }
-        let err = Settings::from_toml("t.toml", "prot = 1").unwrap_err();
-        assert!(err.error.localize(&Localizer::english()).contains("prot"));
+        let err = Settings::from_toml("t.toml", "lang = \"zh-CN\"\nprot = 1").unwrap_err();
+        assert_eq!(err.lang.map(|l| l.to_string()).as_deref(), Some("zh-CN"));
+    }
+
+    #[test]
+    fn syntax_errors_name_the_file_and_the_place() {
+        let err = Settings::from_toml("t.toml", "[server]\nport = ").unwrap_err();
+        let message = err.error.localize(&Localizer::english());
+        assert!(
+            message.contains("t.toml") && message.contains("line 2"),
+            "{message}"
+        );
     }
 
     #[test]
@@ -413,6 +510,12 @@ mod tests {
         assert_eq!(
             message,
             "in t.toml, lang = \"fr\" is not allowed: the languages are en, zh-CN"
+        );
+        let err = Settings::from_toml("t.toml", "[server]\nport = 70000").unwrap_err();
+        let message = err.error.localize(&Localizer::english());
+        assert_eq!(
+            message,
+            "in t.toml, server.port = 70000 is not allowed: a port number from 0 to 65535"
         );
     }
 }

@@ -77,9 +77,12 @@ error-event-loop = the event loop failed: { $reason }
 error-settings-read = cannot read the settings file { $path }: { $reason }
 error-settings-parse = the settings file { $path } is not valid: { $reason }
 error-settings-value = in { $path }, { $key } = { $value } is not allowed: { $allowed }
+error-settings-unknown-key = in { $path }, { $key } is not a setting (the settings there are: { $known })
 allowed-languages = the languages are { $list }
 allowed-positive = a whole number of 1 or more
-allowed-not-empty = a host name or address, not empty
+allowed-port = a port number from 0 to 65535
+allowed-host = a host name or address in quotes, such as "127.0.0.1"
+allowed-table = a table, such as [server]
 allowed-queue = a number of bytes at least twice max_line_bytes ({ $min })
 
 ## Reasons for I/O errors

@@ -69,9 +69,12 @@ error-event-loop = 事件循环出错：{ $reason }
 error-settings-read = 无法读取配置文件 { $path }：{ $reason }
 error-settings-parse = 配置文件 { $path } 格式有误：{ $reason }
 error-settings-value = 配置文件 { $path } 中 { $key } = { $value } 不可用：{ $allowed }
+error-settings-unknown-key = 配置文件 { $path } 中没有 { $key } 这一项（这里可用的有：{ $known }）
 allowed-languages = 可选语言为 { $list }
 allowed-positive = 应为不小于 1 的整数
-allowed-not-empty = 应为主机名或地址，不能为空
+allowed-port = 应为 0 到 65535 之间的端口号
+allowed-host = 应为加引号的主机名或地址，例如 "127.0.0.1"
+allowed-table = 应为一个表，例如 [server]
 allowed-queue = 应为字节数，至少是 max_line_bytes 的两倍（{ $min }）
 
 ## I/O 错误的原因
