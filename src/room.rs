@@ -236,10 +236,10 @@ impl Room {
             LeaveReason::TooSlow => self.send(id, Notice::TooSlow),
             LeaveReason::Quit | LeaveReason::Lost => {}
         }
-        self.events.push_back(RoomEvent::Close(id));
         if !self.closed {
             self.broadcast(None, Notice::Left { name, reason });
         }
+        self.events.push_back(RoomEvent::Close(id));
     }
 
     /// A line typed on the server's console. An empty one closes the room.
@@ -654,7 +654,7 @@ mod tests {
     }
 
     #[test]
-    fn quit_says_bye_closes_and_announces_once() {
+    fn quit_says_bye_announces_once_and_closes() {
         let mut room = room();
         joined(&mut room, 1, "alice");
         joined(&mut room, 2, "bob");
@@ -664,7 +664,6 @@ mod tests {
             drain(&mut room),
             [
                 send(1, Notice::Bye),
-                RoomEvent::Close(1),
                 RoomEvent::Broadcast {
                     except: None,
                     notice: Notice::Left {
@@ -672,6 +671,7 @@ mod tests {
                         reason: LeaveReason::Quit
                     }
                 },
+                RoomEvent::Close(1),
             ]
         );
         // the name is free again
@@ -687,7 +687,7 @@ mod tests {
     }
 
     #[test]
-    fn slow_consumer_is_told_closed_and_announced() {
+    fn slow_consumer_is_told_announced_and_closed() {
         let mut room = room();
         joined(&mut room, 1, "alice");
         joined(&mut room, 2, "bob");
@@ -696,7 +696,6 @@ mod tests {
             drain(&mut room),
             [
                 send(2, Notice::TooSlow),
-                RoomEvent::Close(2),
                 RoomEvent::Broadcast {
                     except: None,
                     notice: Notice::Left {
@@ -704,6 +703,7 @@ mod tests {
                         reason: LeaveReason::TooSlow
                     }
                 },
+                RoomEvent::Close(2),
             ]
         );
     }

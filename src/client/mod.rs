@@ -86,11 +86,15 @@ impl ClientError {
     }
 }
 
-/// Resolver errors carry the C library's English text; say it plainly.
+/// The resolver's errors carry the C library's English text. The common
+/// one, a name that does not exist, is said in the user's language; others
+/// (no network, a resolver failure) are shown as the system words them.
 fn resolve_reason(localizer: &Localizer, error: &io::Error) -> String {
-    match error.kind() {
-        io::ErrorKind::InvalidInput => error.to_string(),
-        _ => localizer.tr("reason-unknown-host", &[]),
+    let text = error.to_string();
+    if text.contains("not known") || text.contains("No address associated") {
+        localizer.tr("reason-unknown-host", &[])
+    } else {
+        text
     }
 }
 

@@ -98,7 +98,10 @@ fn raise_fd_limit() {
     let limit = getrlimit(Resource::Nofile);
     if let (Some(current), Some(maximum)) = (limit.current, limit.maximum) {
         if current < maximum {
-            let raised = Rlimit { current: Some(maximum), maximum: Some(maximum) };
+            let raised = Rlimit {
+                current: Some(maximum),
+                maximum: Some(maximum),
+            };
             let _ = setrlimit(Resource::Nofile, raised);
         }
     }
