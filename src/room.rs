@@ -129,8 +129,8 @@ pub struct Room {
     config: RoomConfig,
     /// Connected but still choosing a name; they receive no room traffic.
     choosing: HashSet<ClientId>,
-    /// Joined members and their names as they chose them, in id order so
-    /// `/list` is stable.
+    /// Joined members and their names as they chose them; broadcasts walk
+    /// it in id order.
     members: BTreeMap<ClientId, String>,
     /// Lower-cased names of members, for case-insensitive uniqueness and
     /// `/msg` lookup.
@@ -357,7 +357,8 @@ impl Room {
             Command::PrivateUsage => self.send(id, Notice::PrivateUsage),
             Command::Help => self.send(id, Notice::Help),
             Command::List => {
-                let names = self.members.values().cloned().collect();
+                let mut names: Vec<String> = self.members.values().cloned().collect();
+                names.sort_by_cached_key(|name| name.to_lowercase());
                 self.send(id, Notice::Members { names });
             }
             Command::Quit => {
@@ -627,15 +628,15 @@ mod tests {
     #[test]
     fn list_help_and_unknown() {
         let mut room = room();
-        joined(&mut room, 1, "alice");
-        joined(&mut room, 2, "bob");
+        joined(&mut room, 1, "bob");
+        joined(&mut room, 2, "Alice");
         room.line(2, "/who");
         assert_eq!(
             drain(&mut room),
             [send(
                 2,
                 Notice::Members {
-                    names: vec!["alice".into(), "bob".into()]
+                    names: vec!["Alice".into(), "bob".into()]
                 }
             )]
         );
