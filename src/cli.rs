@@ -52,6 +52,13 @@ pub struct ClientArgs {
     pub config: Option<PathBuf>,
 }
 
+/// Prints `program: message` on stderr, the one shape of every error the
+/// programs report. A closed stderr is not worth a panic.
+pub fn print_error(program: &str, message: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{program}: {message}");
+}
+
 impl ServerArgs {
     pub fn overrides(&self) -> Overrides {
         Overrides {

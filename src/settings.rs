@@ -169,6 +169,18 @@ pub struct LoadError {
     pub lang: Option<LanguageIdentifier>,
 }
 
+impl LoadError {
+    /// The error as a sentence in the language the flags ask for, else the
+    /// one the file asked for, else English.
+    pub fn sentence(&self, flag_lang: Option<&LanguageIdentifier>) -> String {
+        let lang = flag_lang
+            .or(self.lang.as_ref())
+            .cloned()
+            .unwrap_or_default();
+        self.error.localize(&Localizer::new(&lang))
+    }
+}
+
 impl Settings {
     /// Reads `--config PATH` (must exist), else `./settings.toml` if there
     /// is one, else the built-in copy.
