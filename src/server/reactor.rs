@@ -68,6 +68,9 @@ pub struct Reactor<'a, W: Write> {
     lingering: VecDeque<(Instant, ClientId)>,
     /// Set while accepting is paused after EMFILE/ENFILE.
     accept_paused_until: Option<Instant>,
+    /// Set after a failed `accept` is logged, until one succeeds: a failure
+    /// that repeats is logged once.
+    accept_failing: bool,
     /// Set once the room is closed: the loop ends when every connection is.
     shutting_down: bool,
     /// Read buffer shared by all connections.
@@ -111,6 +114,7 @@ impl<'a, W: Write> Reactor<'a, W> {
             too_slow: Vec::new(),
             lingering: VecDeque::new(),
             accept_paused_until: None,
+            accept_failing: false,
             shutting_down: false,
             scratch: vec![0; READ_BUDGET],
             line: String::new(),
@@ -203,10 +207,11 @@ impl<'a, W: Write> Reactor<'a, W> {
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
                 Err(err) if is_transient_accept_error(&err) => continue,
                 Err(err) => {
-                    self.log_tr(
-                        "log-accept-failed",
-                        &[("reason", self.localizer.io_reason(&err).into())],
-                    );
+                    if !self.accept_failing {
+                        self.accept_failing = true;
+                        let reason = self.localizer.io_reason(&err);
+                        self.log_tr("log-accept-failed", &[("reason", reason.into())]);
+                    }
                     if is_out_of_descriptors(&err) {
                         // The pending connection stays in the backlog and the
                         // listener stays readable: wait instead of spinning.
@@ -216,6 +221,7 @@ impl<'a, W: Write> Reactor<'a, W> {
                     break;
                 }
             };
+            self.accept_failing = false;
             if stream.set_nonblocking(true).is_err() {
                 continue;
             }
