@@ -89,10 +89,6 @@ impl Localizer {
         Localizer::new(&unic_langid::langid!("en"))
     }
 
-    pub fn lang(&self) -> &LanguageIdentifier {
-        &self.lang
-    }
-
     /// The message `id` with `args`. A message missing from every bundle
     /// renders as its id, so a gap shows instead of vanishing.
     pub fn tr(&self, id: &str, args: &Args<'_>) -> String {

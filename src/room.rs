@@ -170,10 +170,6 @@ impl Room {
         self.members.keys().copied()
     }
 
-    pub fn member_count(&self) -> usize {
-        self.members.len()
-    }
-
     /// The name `id` joined under, if it has joined.
     pub fn name_of(&self, id: ClientId) -> Option<&str> {
         self.members.get(&id).map(String::as_str)

@@ -193,9 +193,7 @@ impl Session {
         }
         let mut events = Events::new();
         loop {
-            if let Some(ending) = self.flush_and_check(out)? {
-                return Ok(ending);
-            }
+            self.flush(out)?;
             events.clear();
             let timeout = self
                 .leaving_by
@@ -230,7 +228,7 @@ impl Session {
 
     /// Writes what is pending, shuts the write side once leaving and done,
     /// and re-arms the socket.
-    fn flush_and_check(&mut self, out: &mut impl Write) -> Result<Option<Ending>, ClientError> {
+    fn flush(&mut self, out: &mut impl Write) -> Result<(), ClientError> {
         let _ = out.flush();
         while !self.outgoing.is_empty() {
             match self.stream.write(&self.outgoing) {
@@ -250,8 +248,7 @@ impl Session {
         let interest = Event::new(SOCKET, true, !self.outgoing.is_empty());
         self.poller
             .modify(&self.stream, interest)
-            .map_err(ClientError::EventLoop)?;
-        Ok(None)
+            .map_err(ClientError::EventLoop)
     }
 
     /// Reads and prints all the server has sent. `Some` when it closed.

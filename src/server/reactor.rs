@@ -75,6 +75,8 @@ pub struct Reactor<'a, W: Write> {
     shutting_down: bool,
     /// Read buffer shared by all connections.
     scratch: Vec<u8>,
+    /// Lines of the read being handled; kept to reuse its allocation.
+    frames: Vec<Frame>,
     /// Render buffer, reused for every notice.
     line: String,
     /// Whether to watch stdin for administrator lines.
@@ -117,6 +119,7 @@ impl<'a, W: Write> Reactor<'a, W> {
             accept_failing: false,
             shutting_down: false,
             scratch: vec![0; READ_BUDGET],
+            frames: Vec::new(),
             line: String::new(),
             use_console,
         })
@@ -296,24 +299,22 @@ impl<'a, W: Write> Reactor<'a, W> {
             return;
         };
         conn.armed = None;
-        if !conn.touched {
-            conn.touched = true;
-            self.touched.push(id);
-        }
+        schedule_flush(conn, &mut self.touched, id);
         if !readable || conn.closing.is_some() {
             return;
         }
-        let mut frames = Vec::new();
+        let mut frames = std::mem::take(&mut self.frames);
         let outcome = conn.read_into(&mut self.scratch, READ_BUDGET, |codec, bytes| {
             codec.feed(bytes, |frame| frames.push(frame));
         });
-        for frame in frames {
+        for frame in frames.drain(..) {
             match frame {
                 Frame::Line(line) => self.room.line(id, &line),
                 Frame::TooLong => self.room.line_too_long(id),
             }
             self.apply_room_events();
         }
+        self.frames = frames;
         match outcome {
             ReadOutcome::Open => {}
             ReadOutcome::Closed => self.room.disconnect(id, LeaveReason::Quit),
@@ -407,10 +408,7 @@ impl<'a, W: Write> Reactor<'a, W> {
         let deadline = Instant::now() + LINGER;
         conn.closing = Some(deadline);
         self.lingering.push_back((deadline, id));
-        if !conn.touched {
-            conn.touched = true;
-            self.touched.push(id);
-        }
+        schedule_flush(conn, &mut self.touched, id);
     }
 
     /// The one close path: deregister, then drop.
@@ -433,19 +431,13 @@ impl<'a, W: Write> Reactor<'a, W> {
         let _ = writeln!(self.log, "{closed_sentence}");
         let _ = self.poller.delete(&self.listener);
         let deadline = Instant::now() + LINGER;
-        let ids: Vec<ClientId> = self.conns.keys().copied().collect();
-        for id in ids {
-            if let Some(conn) = self.conns.get_mut(&id) {
-                conn.queue(self.line.as_bytes());
-                if conn.closing.is_none() {
-                    conn.closing = Some(deadline);
-                    self.lingering.push_back((deadline, id));
-                }
-                if !conn.touched {
-                    conn.touched = true;
-                    self.touched.push(id);
-                }
+        for (&id, conn) in &mut self.conns {
+            conn.queue(self.line.as_bytes());
+            if conn.closing.is_none() {
+                conn.closing = Some(deadline);
+                self.lingering.push_back((deadline, id));
             }
+            schedule_flush(conn, &mut self.touched, id);
         }
     }
 
@@ -509,10 +501,7 @@ fn deliver(
         return;
     };
     conn.queue(bytes);
-    if !conn.touched {
-        conn.touched = true;
-        touched.push(id);
-    }
+    schedule_flush(conn, touched, id);
     // Over the limit within one busy turn is not yet too slow: the peer may
     // be reading. Too slow is what is left after the socket took its fill.
     // A write error here shows again at the flush.
@@ -522,6 +511,15 @@ fn deliver(
             conn.too_slow = true;
             too_slow.push(id);
         }
+    }
+}
+
+/// Puts `id` on the list of connections flushed and re-armed at the end of
+/// this loop turn, once.
+fn schedule_flush(conn: &mut Conn, touched: &mut Vec<ClientId>, id: ClientId) {
+    if !conn.touched {
+        conn.touched = true;
+        touched.push(id);
     }
 }
 
