@@ -33,6 +33,14 @@ pub struct ServerSettings {
     pub max_clients: usize,
     pub max_line_bytes: usize,
     pub max_queue_bytes: usize,
+    /// Lines a member may send at once before flood control holds them back.
+    pub flood_burst: usize,
+    /// Lines per second a member may sustain; 0 turns flood control off.
+    pub flood_rate: usize,
+    /// Connections one address may hold open; 0 is no cap. Loopback is exempt.
+    pub max_per_ip: usize,
+    /// Seconds a connection may take to pick a name; 0 waits forever.
+    pub name_timeout_secs: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +59,10 @@ impl Default for Settings {
                 max_clients: 10_000,
                 max_line_bytes: 4096,
                 max_queue_bytes: 1 << 20,
+                flood_burst: 20,
+                flood_rate: 5,
+                max_per_ip: 16,
+                name_timeout_secs: 60,
             },
             client: ClientSettings {
                 host: "127.0.0.1".into(),
@@ -68,6 +80,10 @@ const SERVER_KEYS: &[&str] = &[
     "max_clients",
     "max_line_bytes",
     "max_queue_bytes",
+    "flood_burst",
+    "flood_rate",
+    "max_per_ip",
+    "name_timeout_secs",
 ];
 const CLIENT_KEYS: &[&str] = &["host", "port"];
 
@@ -76,6 +92,8 @@ const CLIENT_KEYS: &[&str] = &["host", "port"];
 pub enum Allowed {
     Languages,
     Positive,
+    /// A whole number, 0 included (0 turns the feature off).
+    Whole,
     Port,
     Host,
     Table,
@@ -134,6 +152,7 @@ impl SettingsError {
                         &[("list", AVAILABLE.join(", ").into())],
                     ),
                     Allowed::Positive => localizer.tr("allowed-positive", &[]),
+                    Allowed::Whole => localizer.tr("allowed-whole", &[]),
                     Allowed::Port => localizer.tr("allowed-port", &[]),
                     Allowed::Host => localizer.tr("allowed-host", &[]),
                     Allowed::Table => localizer.tr("allowed-table", &[]),
@@ -234,6 +253,14 @@ impl Settings {
                             "max_queue_bytes" => {
                                 server.max_queue_bytes = file.positive(&key_path, value)?
                             }
+                            "flood_burst" => {
+                                server.flood_burst = file.positive(&key_path, value)?
+                            }
+                            "flood_rate" => server.flood_rate = file.whole(&key_path, value)?,
+                            "max_per_ip" => server.max_per_ip = file.whole(&key_path, value)?,
+                            "name_timeout_secs" => {
+                                server.name_timeout_secs = file.whole(&key_path, value)?
+                            }
                             _ => return Err(file.unknown(key_path, SERVER_KEYS)),
                         }
                     }
@@ -318,6 +345,13 @@ impl FileReader<'_> {
             .as_integer()
             .and_then(|port| u16::try_from(port).ok())
             .ok_or_else(|| self.refuse(key, value, Allowed::Port))
+    }
+
+    fn whole(&self, key: &str, value: &toml::Value) -> Result<usize, LoadError> {
+        value
+            .as_integer()
+            .and_then(|n| usize::try_from(n).ok())
+            .ok_or_else(|| self.refuse(key, value, Allowed::Whole))
     }
 
     fn positive(&self, key: &str, value: &toml::Value) -> Result<usize, LoadError> {
@@ -411,6 +445,9 @@ mod tests {
         let settings = Settings::from_toml("t", "[server]\nport = 7000\n").unwrap();
         assert_eq!(settings.server.port, 7000);
         assert_eq!(settings.server.host, "0.0.0.0");
+        assert_eq!(settings.server.flood_rate, 5);
+        let off = Settings::from_toml("t", "[server]\nflood_rate = 0\nmax_per_ip = 0\n").unwrap();
+        assert_eq!((off.server.flood_rate, off.server.max_per_ip), (0, 0));
         assert_eq!(settings.client, Settings::default().client);
         assert_eq!(Settings::from_toml("t", "").unwrap(), Settings::default());
     }
@@ -457,6 +494,21 @@ mod tests {
             (
                 "[server]\nmax_line_bytes = \"big\"",
                 "server.max_line_bytes",
+                Allowed::Positive,
+            ),
+            (
+                "[server]\nflood_rate = -1",
+                "server.flood_rate",
+                Allowed::Whole,
+            ),
+            (
+                "[server]\nmax_per_ip = 1.5",
+                "server.max_per_ip",
+                Allowed::Whole,
+            ),
+            (
+                "[server]\nflood_burst = 0",
+                "server.flood_burst",
                 Allowed::Positive,
             ),
             ("[server]\nport = \"x\"", "server.port", Allowed::Port),

@@ -80,6 +80,7 @@ error-settings-value = in { $path }, { $key } = { $value } is not allowed: { $al
 error-settings-unknown-key = in { $path }, { $key } is not a setting (the settings there are: { $known })
 allowed-languages = the languages are { $list }
 allowed-positive = a whole number of 1 or more
+allowed-whole = a whole number of 0 or more (0 turns it off)
 allowed-port = a port number from 0 to 65535
 allowed-host = a host name or address in quotes, such as "127.0.0.1"
 allowed-table = a table, such as [server]

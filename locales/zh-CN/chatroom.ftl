@@ -72,6 +72,7 @@ error-settings-value = 配置文件 { $path } 中 { $key } = { $value } 不可�
 error-settings-unknown-key = 配置文件 { $path } 中没有 { $key } 这一项（这里可用的有：{ $known }）
 allowed-languages = 可选语言为 { $list }
 allowed-positive = 应为不小于 1 的整数
+allowed-whole = 应为不小于 0 的整数（0 表示关闭）
 allowed-port = 应为 0 到 65535 之间的端口号
 allowed-host = 应为加引号的主机名或地址，例如 "127.0.0.1"
 allowed-table = 应为一个表，例如 [server]
