@@ -20,14 +20,16 @@ pub const MAX_NAME_CHARS: usize = 32;
 /// What the reactor must do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RoomEvent {
-    /// Deliver to one connection.
+    /// Deliver to one connection. `Welcome` also makes it a member: it
+    /// hears every broadcast after it, until its `Close`.
     Send { to: ClientId, notice: Notice },
-    /// Deliver to every joined member except `except`.
+    /// Deliver to every member except `except`.
     Broadcast {
         except: Option<ClientId>,
         notice: Notice,
     },
-    /// Flush what is queued for this connection, then close it.
+    /// `id` hears no more broadcasts: flush what is queued for it, then
+    /// close it.
     Close(ClientId),
     /// Tell every connection the room is closed, flush, close all, exit.
     Shutdown,
@@ -232,10 +234,12 @@ impl Room {
             LeaveReason::TooSlow => self.send(id, Notice::TooSlow),
             LeaveReason::Quit | LeaveReason::Lost => {}
         }
+        // Close first: from it on, `id` hears no broadcast, its own leave
+        // notice included.
+        self.events.push_back(RoomEvent::Close(id));
         if !self.closed {
             self.broadcast(None, Notice::Left { name, reason });
         }
-        self.events.push_back(RoomEvent::Close(id));
     }
 
     /// A line typed on the server's console. An empty one closes the room.
@@ -661,6 +665,7 @@ mod tests {
             drain(&mut room),
             [
                 send(1, Notice::Bye),
+                RoomEvent::Close(1),
                 RoomEvent::Broadcast {
                     except: None,
                     notice: Notice::Left {
@@ -668,7 +673,6 @@ mod tests {
                         reason: LeaveReason::Quit
                     }
                 },
-                RoomEvent::Close(1),
             ]
         );
         // the name is free again
@@ -693,6 +697,7 @@ mod tests {
             drain(&mut room),
             [
                 send(2, Notice::TooSlow),
+                RoomEvent::Close(2),
                 RoomEvent::Broadcast {
                     except: None,
                     notice: Notice::Left {
@@ -700,7 +705,6 @@ mod tests {
                         reason: LeaveReason::TooSlow
                     }
                 },
-                RoomEvent::Close(2),
             ]
         );
     }

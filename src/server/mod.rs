@@ -1,6 +1,7 @@
 //! The chat server: binding the listener and running the reactor over the
 //! room. I/O only; the room's rules live in `room`.
 
+mod backlog;
 mod conn;
 mod console;
 mod reactor;

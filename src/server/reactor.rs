@@ -6,8 +6,11 @@
 //!   connection from its state (readable unless closing, writable while
 //!   output is pending), including connections a broadcast wrote to while
 //!   another was being handled.
-//! - Reads come first; then each touched connection gets one `write` with
+//! - Reads come first; then each touched connection gets one `writev` with
 //!   all it has pending, once per loop turn.
+//! - A broadcast is rendered once and stored once, in the `Backlog`; each
+//!   member's cursor walks it. Members hear broadcasts from their welcome
+//!   until their close.
 //! - A connection is closed in one place, `close_now`, which deletes it from
 //!   the poller before dropping it. Nothing here blocks.
 
@@ -18,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use polling::{Event, Events, Poller};
 
+use super::backlog::Backlog;
 use super::conn::{Conn, Interest, ReadOutcome};
 use super::console::{Console, ConsoleInput};
 use crate::i18n::Localizer;
@@ -62,8 +66,11 @@ pub struct Reactor<'a, W: Write> {
     next_id: ClientId,
     /// Connections whose queue or interest may have changed this turn.
     touched: Vec<ClientId>,
-    /// Connections that passed `max_queue_bytes` during a fan-out.
-    too_slow: Vec<ClientId>,
+    /// Every broadcast's bytes, once, until every member has them.
+    backlog: Backlog,
+    /// Set when a broadcast was appended this turn: every member that is
+    /// behind needs a write.
+    backlog_grew: bool,
     /// Closing connections by deadline; deadlines are pushed in time order.
     lingering: VecDeque<(Instant, ClientId)>,
     /// Set while accepting is paused after EMFILE/ENFILE.
@@ -113,7 +120,8 @@ impl<'a, W: Write> Reactor<'a, W> {
             limits,
             next_id: FIRST_CLIENT,
             touched: Vec::new(),
-            too_slow: Vec::new(),
+            backlog: Backlog::default(),
+            backlog_grew: false,
             lingering: VecDeque::new(),
             accept_paused_until: None,
             accept_failing: false,
@@ -326,69 +334,51 @@ impl<'a, W: Write> Reactor<'a, W> {
     /// Carries out everything the room asked for, rendering each notice
     /// once however many members receive it.
     fn apply_room_events(&mut self) {
-        loop {
-            while let Some(event) = self.room.poll_event() {
-                match event {
-                    RoomEvent::Send { to, notice } => {
-                        if let Notice::Private { from, .. } = &notice {
-                            let to_name = self.room.name_of(to).unwrap_or_default().to_string();
-                            self.log_tr(
-                                "log-private",
-                                &[("from", from.into()), ("to", to_name.into())],
-                            );
-                        }
-                        self.line.clear();
-                        render(self.localizer, &notice, &mut self.line);
-                        self.deliver(to);
+        while let Some(event) = self.room.poll_event() {
+            match event {
+                RoomEvent::Send { to, notice } => {
+                    if let Notice::Private { from, .. } = &notice {
+                        let to_name = self.room.name_of(to).unwrap_or_default().to_string();
+                        self.log_tr(
+                            "log-private",
+                            &[("from", from.into()), ("to", to_name.into())],
+                        );
                     }
-                    RoomEvent::Broadcast { except, notice } => {
-                        self.line.clear();
-                        render(self.localizer, &notice, &mut self.line);
-                        let _ = self.log.write_all(self.line.as_bytes());
-                        let Reactor {
-                            room,
-                            conns,
-                            touched,
-                            too_slow,
-                            line,
-                            limits,
-                            ..
-                        } = self;
-                        for id in room.member_ids().filter(|id| Some(*id) != except) {
-                            deliver(
-                                conns,
-                                touched,
-                                too_slow,
-                                limits.max_queue_bytes,
-                                id,
-                                line.as_bytes(),
-                            );
-                        }
-                    }
-                    RoomEvent::Close(id) => self.close_gracefully(id),
-                    RoomEvent::Shutdown => self.begin_shutdown(),
+                    self.line.clear();
+                    render(self.localizer, &notice, &mut self.line);
+                    self.send(to, matches!(notice, Notice::Welcome { .. }));
                 }
-            }
-            if self.too_slow.is_empty() {
-                return;
-            }
-            for id in std::mem::take(&mut self.too_slow) {
-                self.room.disconnect(id, LeaveReason::TooSlow);
+                RoomEvent::Broadcast { except, notice } => {
+                    self.line.clear();
+                    render(self.localizer, &notice, &mut self.line);
+                    let _ = self.log.write_all(self.line.as_bytes());
+                    let range = self.backlog.append(self.line.as_bytes());
+                    self.backlog_grew = true;
+                    if let Some(conn) = except.and_then(|id| self.conns.get_mut(&id)) {
+                        conn.skip(range);
+                    }
+                }
+                RoomEvent::Close(id) => self.close_gracefully(id),
+                RoomEvent::Shutdown => self.begin_shutdown(),
             }
         }
     }
 
-    /// Queues the rendered `self.line` for one connection.
-    fn deliver(&mut self, id: ClientId) {
-        let max = self.limits.max_queue_bytes;
-        deliver(
-            &mut self.conns,
-            &mut self.touched,
-            &mut self.too_slow,
-            max,
-            id,
-            self.line.as_bytes(),
-        );
+    /// Queues the rendered `self.line` for connection `to` alone; a welcome
+    /// also makes it a member, which hears every later broadcast.
+    fn send(&mut self, to: ClientId, welcome: bool) {
+        let Some(conn) = self.conns.get_mut(&to) else {
+            return;
+        };
+        // About to be closed for being too slow: do not copy its backlog.
+        if conn.too_slow {
+            return;
+        }
+        conn.queue(self.line.as_bytes(), &self.backlog);
+        if welcome {
+            conn.subscribe(&self.backlog);
+        }
+        schedule_flush(conn, &mut self.touched, to);
     }
 
     /// The room is done with `id`: send what is queued (within `LINGER`),
@@ -400,8 +390,12 @@ impl<'a, W: Write> Reactor<'a, W> {
         if conn.closing.is_some() {
             return;
         }
-        let over_limit = conn.pending() > self.limits.max_queue_bytes;
-        if conn.write_pending().is_err() || conn.pending() == 0 || over_limit {
+        if conn.too_slow {
+            self.close_now(id);
+            return;
+        }
+        conn.unsubscribe(&self.backlog);
+        if conn.write_pending(&self.backlog).is_err() || conn.pending(&self.backlog) == 0 {
             self.close_now(id);
             return;
         }
@@ -432,7 +426,7 @@ impl<'a, W: Write> Reactor<'a, W> {
         let _ = self.poller.delete(&self.listener);
         let deadline = Instant::now() + LINGER;
         for (&id, conn) in &mut self.conns {
-            conn.queue(self.line.as_bytes());
+            conn.queue(self.line.as_bytes(), &self.backlog);
             if conn.closing.is_none() {
                 conn.closing = Some(deadline);
                 self.lingering.push_back((deadline, id));
@@ -442,25 +436,45 @@ impl<'a, W: Write> Reactor<'a, W> {
     }
 
     /// One write per touched connection, then re-arm it from its state.
-    /// Broken connections leave the room, which may touch others: repeat
-    /// until nothing is left to do.
+    /// A member whose pending bytes still pass `max_queue_bytes` after the
+    /// socket took its fill is too slow and leaves; broken connections
+    /// leave too. Either may touch others: repeat until nothing is left to
+    /// do, then release the backlog every member has.
     fn flush_touched(&mut self) {
-        while !self.touched.is_empty() {
+        loop {
+            if std::mem::take(&mut self.backlog_grew) {
+                for (&id, conn) in &mut self.conns {
+                    if conn.behind(&self.backlog) {
+                        schedule_flush(conn, &mut self.touched, id);
+                    }
+                }
+            }
+            if self.touched.is_empty() {
+                break;
+            }
             let mut broken = Vec::new();
+            let mut too_slow = Vec::new();
             for id in std::mem::take(&mut self.touched) {
                 let Some(conn) = self.conns.get_mut(&id) else {
                     continue;
                 };
                 conn.touched = false;
-                if conn.pending() > 0 && conn.write_pending().is_err() {
+                if conn.pending(&self.backlog) > 0 && conn.write_pending(&self.backlog).is_err() {
                     broken.push(id);
                     continue;
                 }
-                if conn.closing.is_some() && conn.pending() == 0 {
+                let pending = conn.pending(&self.backlog);
+                if conn.closing.is_some() && pending == 0 {
                     self.close_now(id);
                     continue;
                 }
-                let wanted = conn.wanted_interest();
+                if pending > self.limits.max_queue_bytes && conn.closing.is_none() && !conn.too_slow
+                {
+                    conn.too_slow = true;
+                    too_slow.push(id);
+                    continue;
+                }
+                let wanted = conn.wanted_interest(&self.backlog);
                 if conn.armed != Some(wanted) {
                     let event = Event::new(id as usize, wanted.readable, wanted.writable);
                     if self.poller.modify(&conn.stream, event).is_err() {
@@ -470,47 +484,28 @@ impl<'a, W: Write> Reactor<'a, W> {
                     conn.armed = Some(wanted);
                 }
             }
+            for id in too_slow {
+                self.room.disconnect(id, LeaveReason::TooSlow);
+            }
             for id in broken {
                 if self.conns.get(&id).is_some_and(|c| c.closing.is_some()) {
                     self.close_now(id);
                 } else {
                     self.room.disconnect(id, LeaveReason::Lost);
-                    self.apply_room_events();
                 }
             }
+            self.apply_room_events();
+        }
+        if !self.backlog.is_empty() {
+            let end = self.backlog.end();
+            let oldest = self.conns.values().filter_map(Conn::cursor).min();
+            self.backlog.release_before(oldest.unwrap_or(end));
         }
     }
 
     fn log_tr(&mut self, id: &str, args: &crate::i18n::Args<'_>) {
         let text = self.localizer.tr(id, args);
         let _ = writeln!(self.log, "{text}");
-    }
-}
-
-/// Appends `bytes` to connection `id`'s queue and schedules its flush;
-/// notes it as too slow once its queue passes `max_queue_bytes`.
-fn deliver(
-    conns: &mut HashMap<ClientId, Conn>,
-    touched: &mut Vec<ClientId>,
-    too_slow: &mut Vec<ClientId>,
-    max_queue_bytes: usize,
-    id: ClientId,
-    bytes: &[u8],
-) {
-    let Some(conn) = conns.get_mut(&id) else {
-        return;
-    };
-    conn.queue(bytes);
-    schedule_flush(conn, touched, id);
-    // Over the limit within one busy turn is not yet too slow: the peer may
-    // be reading. Too slow is what is left after the socket took its fill.
-    // A write error here shows again at the flush.
-    if conn.pending() > max_queue_bytes && !conn.too_slow {
-        let _ = conn.write_pending();
-        if conn.pending() > max_queue_bytes {
-            conn.too_slow = true;
-            too_slow.push(id);
-        }
     }
 }
 
