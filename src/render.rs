@@ -46,6 +46,7 @@ pub fn render(localizer: &Localizer, notice: &Notice, out: &mut String) {
                 LeaveReason::Quit => "left-quit",
                 LeaveReason::Lost => "left-lost",
                 LeaveReason::TooSlow => "left-too-slow",
+                LeaveReason::Flood => "left-flood",
             };
             tr(id, &[("name", name.into())])
         }
@@ -66,6 +67,10 @@ pub fn render(localizer: &Localizer, notice: &Notice, out: &mut String) {
         Notice::LineTooLong { max_bytes } => tr("line-too-long", &[("max", (*max_bytes).into())]),
         Notice::Bye => tr("bye", &[]),
         Notice::TooSlow => tr("too-slow", &[]),
+        Notice::SlowDown => tr("flood-held", &[]),
+        Notice::Flooded => tr("flooded", &[]),
+        Notice::NameTimeout { seconds } => tr("name-timeout", &[("seconds", (*seconds).into())]),
+        Notice::AddressFull { max_per_ip } => tr("address-full", &[("max", (*max_per_ip).into())]),
         Notice::RoomFull { max_clients } => tr("room-full", &[("max", (*max_clients).into())]),
         Notice::Closed => tr("room-closed", &[]),
     };
@@ -142,7 +147,11 @@ mod tests {
             Notice::LineTooLong { max_bytes: 4096 },
             Notice::Bye,
             Notice::TooSlow,
+            Notice::SlowDown,
+            Notice::Flooded,
+            Notice::NameTimeout { seconds: 60 },
             Notice::RoomFull { max_clients: 10 },
+            Notice::AddressFull { max_per_ip: 16 },
             Notice::Closed,
         ];
         for problem in [
@@ -153,7 +162,12 @@ mod tests {
         ] {
             notices.push(Notice::NameRejected(problem));
         }
-        for reason in [LeaveReason::Quit, LeaveReason::Lost, LeaveReason::TooSlow] {
+        for reason in [
+            LeaveReason::Quit,
+            LeaveReason::Lost,
+            LeaveReason::TooSlow,
+            LeaveReason::Flood,
+        ] {
             notices.push(Notice::Left {
                 name: name(),
                 reason,

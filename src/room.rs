@@ -1,12 +1,14 @@
 //! The sans-IO core of the chat room: who is connected, who has joined under
 //! which name, and what each line means.
 //!
-//! It never sees a socket, a file descriptor, Fluent or the clock. Inputs are
-//! method calls; outputs are a queue of semantic `RoomEvent`s that the
-//! reactor drains with `poll_event` after every call. Fan-out to sockets is
-//! the reactor's job: it asks `member_ids` who receives a broadcast.
+//! It never sees a socket, a file descriptor, Fluent or the clock: time comes
+//! in as `now` for flood control and the name timeout. Inputs are method
+//! calls; outputs are a queue of semantic `RoomEvent`s that the reactor
+//! drains with `poll_event` after every call, and `next_deadline`, the time
+//! the reactor must call `tick` at. Fan-out to sockets is the reactor's job.
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::time::{Duration, Instant};
 
 use crate::command::{self, Command};
 use crate::protocol::sanitize;
@@ -44,6 +46,8 @@ pub enum LeaveReason {
     Lost,
     /// Its outgoing queue passed `max_queue_bytes`.
     TooSlow,
+    /// It kept sending faster than flood control allows.
+    Flood,
 }
 
 /// Why a nickname was refused.
@@ -108,8 +112,22 @@ pub enum Notice {
     },
     Bye,
     TooSlow,
+    /// Flood control is holding this member's lines back (said once per
+    /// episode).
+    SlowDown,
+    /// This member is disconnected for flooding.
+    Flooded,
+    /// No name was chosen in time.
+    NameTimeout {
+        seconds: u64,
+    },
     RoomFull {
         max_clients: usize,
+    },
+    /// Sent by the reactor, which knows addresses: too many connections
+    /// from this one.
+    AddressFull {
+        max_per_ip: usize,
     },
     Closed,
 }
@@ -123,6 +141,74 @@ pub struct RoomConfig {
     pub max_line_bytes: usize,
     /// The administrator's label in every language; no member may take one.
     pub reserved_names: Vec<String>,
+    /// `None` turns flood control off.
+    pub flood: Option<FloodLimit>,
+    /// How long a connection may take to choose a name; `None` is forever.
+    pub name_timeout: Option<Duration>,
+}
+
+/// Flood control: a member may send `burst` lines at once, then `per_second`
+/// lines a second. Faster lines are held and released in order as the rate
+/// allows; a member with more than `max_held()` lines held is disconnected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FloodLimit {
+    pub burst: u32,
+    pub per_second: u32,
+}
+
+impl FloodLimit {
+    /// The time one line costs.
+    fn interval(self) -> Duration {
+        Duration::from_secs(1) / self.per_second.max(1)
+    }
+
+    /// How far ahead of the rate a member may run: the burst.
+    fn tolerance(self) -> Duration {
+        self.interval() * self.burst.saturating_sub(1)
+    }
+
+    /// Lines held back before the member counts as flooding.
+    pub fn max_held(self) -> usize {
+        self.burst as usize * 5
+    }
+}
+
+/// A joined member.
+#[derive(Debug)]
+struct Member {
+    /// The name as chosen.
+    name: String,
+    /// The "theoretical arrival time" of flood control (GCRA): a line is
+    /// within the limit if it comes no earlier than this minus the burst
+    /// tolerance. `None` until the first line.
+    paced_until: Option<Instant>,
+    /// Lines over the limit, oldest first, each to be carried out when the
+    /// rate allows.
+    held: VecDeque<String>,
+    /// Told it is sending too fast; not told again until it has paused
+    /// long enough to have its whole burst back.
+    warned: bool,
+}
+
+impl Member {
+    /// Whether a line at `now` is within `limit`; if so, it is counted.
+    fn take_turn(&mut self, now: Instant, limit: FloodLimit) -> bool {
+        let due = self.paced_until.map_or(now, |at| at.max(now));
+        if due > now + limit.tolerance() {
+            return false;
+        }
+        if due == now {
+            self.warned = false;
+        }
+        self.paced_until = Some(due + limit.interval());
+        true
+    }
+
+    /// When the next line will be within `limit`.
+    fn next_turn(&self, limit: FloodLimit) -> Option<Instant> {
+        let at = self.paced_until?;
+        Some(at.checked_sub(limit.tolerance()).unwrap_or(at))
+    }
 }
 
 /// The room's state.
@@ -131,9 +217,13 @@ pub struct Room {
     config: RoomConfig,
     /// Connected but still choosing a name; they receive no room traffic.
     choosing: HashSet<ClientId>,
-    /// Joined members and their names as they chose them; broadcasts walk
-    /// it in id order.
-    members: BTreeMap<ClientId, String>,
+    /// Joined members, by id.
+    members: BTreeMap<ClientId, Member>,
+    /// Members with lines held by flood control.
+    holding: BTreeSet<ClientId>,
+    /// When each connection still choosing a name must have chosen one, in
+    /// connection order (entries of those who joined or left are skipped).
+    name_deadlines: VecDeque<(Instant, ClientId)>,
     /// Lower-cased names of members, for case-insensitive uniqueness and
     /// `/msg` lookup.
     by_name: HashMap<String, ClientId>,
@@ -155,6 +245,8 @@ impl Room {
             config,
             choosing: HashSet::new(),
             members: BTreeMap::new(),
+            holding: BTreeSet::new(),
+            name_deadlines: VecDeque::new(),
             by_name: HashMap::new(),
             reserved,
             closed: false,
@@ -167,22 +259,67 @@ impl Room {
         self.events.pop_front()
     }
 
-    /// Joined members, the recipients of a broadcast.
-    pub fn member_ids(&self) -> impl Iterator<Item = ClientId> + '_ {
-        self.members.keys().copied()
-    }
-
     /// The name `id` joined under, if it has joined.
     pub fn name_of(&self, id: ClientId) -> Option<&str> {
-        self.members.get(&id).map(String::as_str)
+        self.members.get(&id).map(|member| member.name.as_str())
+    }
+
+    /// When `tick` has work: a held line may go, or a name is overdue.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        let name = self.name_deadlines.front().map(|&(at, _)| at);
+        let held = self.config.flood.and_then(|limit| {
+            self.holding
+                .iter()
+                .filter_map(|id| self.members.get(id)?.next_turn(limit))
+                .min()
+        });
+        match (name, held) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Carries out what is due at `now`: held lines the rate now allows, in
+    /// order, and closing connections that took too long to choose a name.
+    pub fn tick(&mut self, now: Instant) {
+        while let Some(&(at, id)) = self.name_deadlines.front() {
+            if at > now {
+                break;
+            }
+            self.name_deadlines.pop_front();
+            if self.choosing.remove(&id) {
+                let seconds = self.config.name_timeout.unwrap_or_default().as_secs();
+                self.send(id, Notice::NameTimeout { seconds });
+                self.events.push_back(RoomEvent::Close(id));
+            }
+        }
+        let Some(limit) = self.config.flood else {
+            return;
+        };
+        for id in std::mem::take(&mut self.holding) {
+            while let Some(member) = self.members.get_mut(&id) {
+                if member.held.is_empty() {
+                    break;
+                }
+                if !member.take_turn(now, limit) {
+                    self.holding.insert(id);
+                    break;
+                }
+                let Some(line) = member.held.pop_front() else {
+                    break;
+                };
+                self.act(id, &line);
+            }
+        }
     }
 
     fn connection_count(&self) -> usize {
         self.choosing.len() + self.members.len()
     }
 
-    /// A new connection: greet it, or turn it away if the room is full.
-    pub fn connect(&mut self, id: ClientId) {
+    /// A new connection at `now`: greet it, or turn it away if the room is
+    /// full.
+    pub fn connect(&mut self, id: ClientId, now: Instant) {
         if self.closed {
             self.events.push_back(RoomEvent::Close(id));
             return;
@@ -194,19 +331,23 @@ impl Room {
             return;
         }
         self.choosing.insert(id);
+        if let Some(timeout) = self.config.name_timeout {
+            self.name_deadlines.push_back((now + timeout, id));
+        }
         self.send(id, Notice::Greeting);
         self.send(id, Notice::NamePrompt);
     }
 
-    /// One complete line from `id`, as received (not yet cleaned).
-    pub fn line(&mut self, id: ClientId, raw: &str) {
+    /// One complete line from `id`, as received (not yet cleaned), at
+    /// `now`.
+    pub fn line(&mut self, id: ClientId, raw: &str, now: Instant) {
         if self.closed {
             return;
         }
         if self.choosing.contains(&id) {
             self.choose_name(id, raw);
         } else if self.members.contains_key(&id) {
-            self.member_line(id, raw);
+            self.member_line(id, raw, now);
         }
     }
 
@@ -223,15 +364,30 @@ impl Room {
     /// every departure is announced exactly once.
     pub fn disconnect(&mut self, id: ClientId, reason: LeaveReason) {
         if self.choosing.remove(&id) {
+            self.forget_met_deadlines();
             self.events.push_back(RoomEvent::Close(id));
             return;
         }
-        let Some(name) = self.members.remove(&id) else {
+        // Lines held back were accepted: they go out before the departure,
+        // unless holding them is why the member goes.
+        if reason != LeaveReason::Flood {
+            let held = self
+                .members
+                .get_mut(&id)
+                .map(|member| std::mem::take(&mut member.held))
+                .unwrap_or_default();
+            for line in held {
+                self.act(id, &line);
+            }
+        }
+        self.holding.remove(&id);
+        let Some(Member { name, .. }) = self.members.remove(&id) else {
             return;
         };
         self.by_name.remove(&name.to_lowercase());
         match reason {
             LeaveReason::TooSlow => self.send(id, Notice::TooSlow),
+            LeaveReason::Flood => self.send(id, Notice::Flooded),
             LeaveReason::Quit | LeaveReason::Lost => {}
         }
         // Close first: from it on, `id` hears no broadcast, its own leave
@@ -264,6 +420,18 @@ impl Room {
         }
         self.closed = true;
         self.events.push_back(RoomEvent::Shutdown);
+    }
+
+    /// Drops name deadlines at the front that no longer apply (the
+    /// connection joined or left), so `next_deadline` does not wake the
+    /// reactor for nothing.
+    fn forget_met_deadlines(&mut self) {
+        while let Some(&(_, id)) = self.name_deadlines.front() {
+            if self.choosing.contains(&id) {
+                break;
+            }
+            self.name_deadlines.pop_front();
+        }
     }
 
     fn is_connected(&self, id: ClientId) -> bool {
@@ -307,9 +475,16 @@ impl Room {
             return;
         }
         self.choosing.remove(&id);
+        self.forget_met_deadlines();
         let others = self.members.len();
         self.by_name.insert(raw.to_lowercase(), id);
-        self.members.insert(id, raw.to_string());
+        let member = Member {
+            name: raw.to_string(),
+            paced_until: None,
+            held: VecDeque::new(),
+            warned: false,
+        };
+        self.members.insert(id, member);
         self.send(
             id,
             Notice::Welcome {
@@ -337,15 +512,37 @@ impl Room {
         Ok(())
     }
 
-    fn member_line(&mut self, id: ClientId, raw: &str) {
+    fn member_line(&mut self, id: ClientId, raw: &str, now: Instant) {
         let line = sanitize(raw);
         if line.trim().is_empty() {
             return;
         }
-        let Some(from) = self.members.get(&id).cloned() else {
+        if let Some(limit) = self.config.flood {
+            let Some(member) = self.members.get_mut(&id) else {
+                return;
+            };
+            if !member.held.is_empty() || !member.take_turn(now, limit) {
+                if member.held.len() >= limit.max_held() {
+                    self.disconnect(id, LeaveReason::Flood);
+                    return;
+                }
+                member.held.push_back(line);
+                self.holding.insert(id);
+                if !std::mem::replace(&mut member.warned, true) {
+                    self.send(id, Notice::SlowDown);
+                }
+                return;
+            }
+        }
+        self.act(id, &line);
+    }
+
+    /// Carries out a member's cleaned, non-blank line.
+    fn act(&mut self, id: ClientId, line: &str) {
+        let Some(from) = self.members.get(&id).map(|member| member.name.clone()) else {
             return;
         };
-        match command::parse(&line) {
+        match command::parse(line) {
             Command::Say(text) => self.broadcast(
                 Some(id),
                 Notice::Chat {
@@ -357,7 +554,11 @@ impl Room {
             Command::PrivateUsage => self.send(id, Notice::PrivateUsage),
             Command::Help => self.send(id, Notice::Help),
             Command::List => {
-                let mut names: Vec<String> = self.members.values().cloned().collect();
+                let mut names: Vec<String> = self
+                    .members
+                    .values()
+                    .map(|member| member.name.clone())
+                    .collect();
                 names.sort_by_cached_key(|name| name.to_lowercase());
                 self.send(id, Notice::Members { names });
             }
@@ -382,7 +583,11 @@ impl Room {
             self.send(id, Notice::PrivateToSelf);
             return;
         }
-        let to = self.members.get(&target).cloned().unwrap_or_default();
+        let to = self
+            .members
+            .get(&target)
+            .map(|member| member.name.clone())
+            .unwrap_or_default();
         let text = text.to_string();
         self.send(target, Notice::Private { from, text });
         self.send(id, Notice::PrivateSent { to });
@@ -411,7 +616,19 @@ mod tests {
             max_clients: 10,
             max_line_bytes: 4096,
             reserved_names: vec!["Administrator".into(), "管理员".into()],
+            flood: None,
+            name_timeout: None,
         })
+    }
+
+    /// The tests' clock starts here; later times are offsets from it.
+    fn start() -> Instant {
+        static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+        *START.get_or_init(Instant::now)
+    }
+
+    fn at_ms(ms: u64) -> Instant {
+        start() + Duration::from_millis(ms)
     }
 
     fn drain(room: &mut Room) -> Vec<RoomEvent> {
@@ -423,15 +640,15 @@ mod tests {
     }
 
     fn joined(room: &mut Room, id: ClientId, name: &str) {
-        room.connect(id);
-        room.line(id, name);
+        room.connect(id, start());
+        room.line(id, name, start());
         drain(room);
     }
 
     #[test]
     fn connect_greets_and_prompts() {
         let mut room = room();
-        room.connect(1);
+        room.connect(1, start());
         assert_eq!(
             drain(&mut room),
             [send(1, Notice::Greeting), send(1, Notice::NamePrompt)]
@@ -442,9 +659,9 @@ mod tests {
     fn joining_welcomes_and_announces() {
         let mut room = room();
         joined(&mut room, 1, "alice");
-        room.connect(2);
+        room.connect(2, start());
         drain(&mut room);
-        room.line(2, "小明");
+        room.line(2, "小明", start());
         assert_eq!(
             drain(&mut room),
             [
@@ -463,14 +680,15 @@ mod tests {
                 },
             ]
         );
-        assert_eq!(room.member_ids().collect::<Vec<_>>(), [1, 2]);
+        assert!(room.name_of(1).is_some());
+        assert_eq!(room.name_of(2), Some("小明"));
     }
 
     #[test]
     fn bad_names_are_explained_and_prompted_again() {
         let mut room = room();
         joined(&mut room, 1, "Alice");
-        room.connect(2);
+        room.connect(2, start());
         drain(&mut room);
         let cases = [
             ("ALICE", NameProblem::Taken("ALICE".into())),
@@ -488,7 +706,7 @@ mod tests {
             (&"x".repeat(33), NameProblem::TooLong),
         ];
         for (name, problem) in cases {
-            room.line(2, name);
+            room.line(2, name, start());
             assert_eq!(
                 drain(&mut room),
                 [
@@ -498,7 +716,7 @@ mod tests {
                 "{name:?}"
             );
         }
-        room.line(2, &"é".repeat(32));
+        room.line(2, &"é".repeat(32), start());
         assert!(matches!(
             drain(&mut room)[0],
             RoomEvent::Send {
@@ -512,14 +730,14 @@ mod tests {
     #[test]
     fn commands_before_joining() {
         let mut room = room();
-        room.connect(1);
+        room.connect(1, start());
         drain(&mut room);
-        room.line(1, "/help");
+        room.line(1, "/help", start());
         assert_eq!(
             drain(&mut room),
             [send(1, Notice::Help), send(1, Notice::NamePrompt)]
         );
-        room.line(1, "/list");
+        room.line(1, "/list", start());
         assert_eq!(
             drain(&mut room),
             [
@@ -532,7 +750,7 @@ mod tests {
                 send(1, Notice::NamePrompt)
             ]
         );
-        room.line(1, "/quit");
+        room.line(1, "/quit", start());
         assert_eq!(
             drain(&mut room),
             [send(1, Notice::Bye), RoomEvent::Close(1)]
@@ -543,9 +761,9 @@ mod tests {
     fn empty_line_at_prompt_closes_quietly() {
         let mut room = room();
         joined(&mut room, 1, "alice");
-        room.connect(2);
+        room.connect(2, start());
         drain(&mut room);
-        room.line(2, "");
+        room.line(2, "", start());
         assert_eq!(drain(&mut room), [RoomEvent::Close(2)]);
     }
 
@@ -553,11 +771,11 @@ mod tests {
     fn unjoined_connections_hear_nothing() {
         let mut room = room();
         joined(&mut room, 1, "alice");
-        room.connect(2);
+        room.connect(2, start());
         drain(&mut room);
-        room.line(1, "hi");
+        room.line(1, "hi", start());
         drain(&mut room);
-        assert_eq!(room.member_ids().collect::<Vec<_>>(), [1]);
+        assert_eq!((room.name_of(1), room.name_of(2)), (Some("alice"), None));
     }
 
     #[test]
@@ -565,10 +783,10 @@ mod tests {
         let mut room = room();
         joined(&mut room, 1, "alice");
         joined(&mut room, 2, "bob");
-        room.line(1, "hi\u{1b}[2Jthere");
-        room.line(1, "");
-        room.line(1, "   ");
-        room.line(1, "//slash");
+        room.line(1, "hi\u{1b}[2Jthere", start());
+        room.line(1, "", start());
+        room.line(1, "   ", start());
+        room.line(1, "//slash", start());
         assert_eq!(
             drain(&mut room),
             [
@@ -595,7 +813,7 @@ mod tests {
         let mut room = room();
         joined(&mut room, 1, "alice");
         joined(&mut room, 2, "Bob");
-        room.line(1, "/msg bob psst");
+        room.line(1, "/msg bob psst", start());
         assert_eq!(
             drain(&mut room),
             [
@@ -609,7 +827,7 @@ mod tests {
                 send(1, Notice::PrivateSent { to: "Bob".into() }),
             ]
         );
-        room.line(1, "@carol hi");
+        room.line(1, "@carol hi", start());
         assert_eq!(
             drain(&mut room),
             [send(
@@ -619,9 +837,9 @@ mod tests {
                 }
             )]
         );
-        room.line(1, "@alice hi");
+        room.line(1, "@alice hi", start());
         assert_eq!(drain(&mut room), [send(1, Notice::PrivateToSelf)]);
-        room.line(1, "/msg bob");
+        room.line(1, "/msg bob", start());
         assert_eq!(drain(&mut room), [send(1, Notice::PrivateUsage)]);
     }
 
@@ -630,7 +848,7 @@ mod tests {
         let mut room = room();
         joined(&mut room, 1, "bob");
         joined(&mut room, 2, "Alice");
-        room.line(2, "/who");
+        room.line(2, "/who", start());
         assert_eq!(
             drain(&mut room),
             [send(
@@ -640,9 +858,9 @@ mod tests {
                 }
             )]
         );
-        room.line(2, "/help");
+        room.line(2, "/help", start());
         assert_eq!(drain(&mut room), [send(2, Notice::Help)]);
-        room.line(2, "/dance now");
+        room.line(2, "/dance now", start());
         assert_eq!(
             drain(&mut room),
             [send(
@@ -659,7 +877,7 @@ mod tests {
         let mut room = room();
         joined(&mut room, 1, "alice");
         joined(&mut room, 2, "bob");
-        room.line(1, "/quit");
+        room.line(1, "/quit", start());
         room.disconnect(1, LeaveReason::Lost);
         assert_eq!(
             drain(&mut room),
@@ -676,8 +894,8 @@ mod tests {
             ]
         );
         // the name is free again
-        room.connect(3);
-        room.line(3, "ALICE");
+        room.connect(3, start());
+        room.line(3, "ALICE", start());
         assert!(matches!(
             drain(&mut room)[2],
             RoomEvent::Send {
@@ -715,11 +933,13 @@ mod tests {
             max_clients: 2,
             max_line_bytes: 10,
             reserved_names: vec![],
+            flood: None,
+            name_timeout: None,
         });
         joined(&mut room, 1, "alice");
-        room.connect(2);
+        room.connect(2, start());
         drain(&mut room);
-        room.connect(3);
+        room.connect(3, start());
         assert_eq!(
             drain(&mut room),
             [
@@ -729,7 +949,7 @@ mod tests {
         );
         room.disconnect(2, LeaveReason::Lost);
         drain(&mut room);
-        room.connect(4);
+        room.connect(4, start());
         assert_eq!(drain(&mut room)[0], send(4, Notice::Greeting));
     }
 
@@ -760,9 +980,157 @@ mod tests {
         );
         room.admin_line("");
         assert_eq!(drain(&mut room), [RoomEvent::Shutdown]);
-        room.line(1, "anyone?");
+        room.line(1, "anyone?", start());
         room.disconnect(1, LeaveReason::Lost);
-        room.connect(5);
+        room.connect(5, start());
         assert_eq!(drain(&mut room), [RoomEvent::Close(1), RoomEvent::Close(5)]);
+    }
+
+    fn flood_room(burst: u32, per_second: u32) -> Room {
+        Room::new(RoomConfig {
+            flood: Some(FloodLimit { burst, per_second }),
+            name_timeout: Some(Duration::from_secs(60)),
+            ..room().config
+        })
+    }
+
+    fn chat(from: ClientId, name: &str, text: &str) -> RoomEvent {
+        let _ = from;
+        RoomEvent::Broadcast {
+            except: Some(from),
+            notice: Notice::Chat {
+                from: name.into(),
+                text: text.into(),
+            },
+        }
+    }
+
+    #[test]
+    fn a_paste_over_the_burst_is_held_then_released_in_order() {
+        let mut room = flood_room(3, 2);
+        joined(&mut room, 1, "alice");
+        joined(&mut room, 2, "bob");
+        for n in 0..6 {
+            room.line(1, &format!("line {n}"), start());
+        }
+        let mut expected: Vec<RoomEvent> = (0..3)
+            .map(|n| chat(1, "alice", &format!("line {n}")))
+            .collect();
+        expected.push(send(1, Notice::SlowDown));
+        assert_eq!(
+            drain(&mut room),
+            expected,
+            "the burst goes, then one warning"
+        );
+        // 2 lines a second: the next is due 500 ms after the burst.
+        assert_eq!(room.next_deadline(), Some(at_ms(500)));
+        room.tick(at_ms(499));
+        assert_eq!(drain(&mut room), []);
+        room.tick(at_ms(500));
+        assert_eq!(drain(&mut room), [chat(1, "alice", "line 3")]);
+        // A line typed meanwhile queues behind the held ones.
+        room.line(1, "later", at_ms(600));
+        room.tick(at_ms(2000));
+        assert_eq!(
+            drain(&mut room),
+            [
+                chat(1, "alice", "line 4"),
+                chat(1, "alice", "line 5"),
+                chat(1, "alice", "later"),
+            ]
+        );
+        assert_eq!(room.next_deadline(), None, "nothing held, no timer");
+        // A calm member is never held: one line a second goes at once.
+        for second in 10..20 {
+            room.line(1, "calm", at_ms(second * 1000));
+            assert_eq!(drain(&mut room), [chat(1, "alice", "calm")]);
+        }
+    }
+
+    #[test]
+    fn a_member_who_keeps_flooding_is_disconnected() {
+        let mut room = flood_room(2, 1);
+        joined(&mut room, 1, "alice");
+        joined(&mut room, 2, "bob");
+        let limit = FloodLimit {
+            burst: 2,
+            per_second: 1,
+        };
+        for n in 0..2 + limit.max_held() {
+            room.line(1, &format!("{n}"), start());
+        }
+        assert_eq!(drain(&mut room).len(), 3, "two lines and one warning");
+        room.line(1, "one too many", start());
+        assert_eq!(
+            drain(&mut room),
+            [
+                send(1, Notice::Flooded),
+                RoomEvent::Close(1),
+                RoomEvent::Broadcast {
+                    except: None,
+                    notice: Notice::Left {
+                        name: "alice".into(),
+                        reason: LeaveReason::Flood
+                    }
+                },
+            ],
+            "the held flood is dropped, not delivered"
+        );
+        room.tick(at_ms(60_000));
+        assert_eq!(drain(&mut room), []);
+    }
+
+    #[test]
+    fn held_lines_go_out_before_a_departure() {
+        let mut room = flood_room(1, 1);
+        joined(&mut room, 1, "alice");
+        joined(&mut room, 2, "bob");
+        room.line(1, "a", start());
+        room.line(1, "b", start());
+        room.line(1, "/quit", start());
+        drain(&mut room);
+        room.disconnect(1, LeaveReason::Quit);
+        assert_eq!(
+            drain(&mut room),
+            [
+                chat(1, "alice", "b"),
+                send(1, Notice::Bye),
+                RoomEvent::Close(1),
+                RoomEvent::Broadcast {
+                    except: None,
+                    notice: Notice::Left {
+                        name: "alice".into(),
+                        reason: LeaveReason::Quit
+                    }
+                },
+            ],
+            "each held line in order, then one departure"
+        );
+    }
+
+    #[test]
+    fn choosing_a_name_has_a_deadline() {
+        let mut room = flood_room(5, 5);
+        room.connect(1, start());
+        room.connect(2, at_ms(30_000));
+        joined(&mut room, 3, "carol");
+        room.line(2, "bob", at_ms(40_000));
+        drain(&mut room);
+        assert_eq!(room.next_deadline(), Some(at_ms(60_000)));
+        room.tick(at_ms(60_000));
+        assert_eq!(
+            drain(&mut room),
+            [
+                send(1, Notice::NameTimeout { seconds: 60 }),
+                RoomEvent::Close(1)
+            ]
+        );
+        room.tick(at_ms(90_000));
+        assert_eq!(
+            drain(&mut room),
+            [],
+            "bob joined in time; carol was never due"
+        );
+        assert_eq!(room.name_of(2), Some("bob"));
     }
 }

@@ -182,7 +182,7 @@ fn piped_name_and_line_join_speak_and_leave() {
 
 #[test]
 fn every_piped_line_is_sent_before_leaving_in_order() {
-    let server = Server::start("en");
+    let server = Server::start_unthrottled("en");
     let mut bob = server.join("bob");
 
     let mut input = String::from("alice\n");

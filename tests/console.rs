@@ -47,7 +47,7 @@ fn an_empty_console_line_closes_the_room_for_every_connection() {
 
 #[test]
 fn shutdown_flushes_what_was_queued_before_it() {
-    let mut server = Server::start("en");
+    let mut server = Server::start_unthrottled("en");
     let mut alice = server.join("alice");
     let mut bob = server.join("bob");
     alice.expect("bob joined");

@@ -284,7 +284,7 @@ fn every_departure_is_announced_exactly_once() {
 
 #[test]
 fn all_members_see_the_same_order() {
-    let server = Server::start("en");
+    let server = Server::start_unthrottled("en");
     let mut a = server.join("a");
     let mut b = server.join("b");
     let mut watchers: Vec<Peer> = (0..3).map(|i| server.join(&format!("w{i}"))).collect();
@@ -352,7 +352,8 @@ fn a_full_room_turns_the_next_connection_away() {
 
 #[test]
 fn a_member_that_stops_reading_is_dropped_and_the_others_keep_receiving() {
-    let server = server_with("[server]\nmax_line_bytes = 1024\nmax_queue_bytes = 65536\n");
+    let server =
+        server_with("[server]\nmax_line_bytes = 1024\nmax_queue_bytes = 65536\nflood_rate = 0\n");
     let mut talker = server.join("talker");
     let mut reader = server.join("reader");
     let mut stalled = Peer::from_stream(stalled_stream(server.addr));

@@ -1,6 +1,7 @@
 //! The chat server: binding the listener and running the reactor over the
 //! room. I/O only; the room's rules live in `room`.
 
+mod addresses;
 mod backlog;
 mod conn;
 mod console;
@@ -8,11 +9,12 @@ mod reactor;
 
 use std::io::{self, Write};
 use std::net::{TcpListener, ToSocketAddrs};
+use std::time::Duration;
 
 pub use reactor::Limits;
 
 use crate::i18n::{Localizer, AVAILABLE};
-use crate::room::{Room, RoomConfig};
+use crate::room::{FloodLimit, Room, RoomConfig};
 use crate::settings::ServerSettings;
 
 /// Why the server could not start or had to stop.
@@ -80,11 +82,18 @@ pub fn run(
         max_clients: settings.max_clients,
         max_line_bytes: settings.max_line_bytes,
         reserved_names,
+        flood: (settings.flood_rate > 0).then(|| FloodLimit {
+            burst: u32::try_from(settings.flood_burst).unwrap_or(u32::MAX),
+            per_second: u32::try_from(settings.flood_rate).unwrap_or(u32::MAX),
+        }),
+        name_timeout: (settings.name_timeout_secs > 0)
+            .then(|| Duration::from_secs(settings.name_timeout_secs as u64)),
     });
     raise_fd_limit();
     let limits = Limits {
         max_line_bytes: settings.max_line_bytes,
         max_queue_bytes: settings.max_queue_bytes,
+        max_per_ip: settings.max_per_ip,
     };
     reactor::Reactor::new(listener, room, localizer, log, limits, use_console)
         .and_then(reactor::Reactor::run)

@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use polling::{Event, Events, Poller};
 
+use super::addresses::AddressCounts;
 use super::backlog::Backlog;
 use super::conn::{Conn, Interest, ReadOutcome};
 use super::console::{Console, ConsoleInput};
@@ -43,12 +44,20 @@ const READ_BUDGET: usize = 64 * 1024;
 const LINGER: Duration = Duration::from_secs(2);
 /// How long to stop accepting after running out of file descriptors.
 const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
+/// TCP keepalive: probe a silent peer after this long, then every
+/// `KEEPALIVE_INTERVAL`, and give up after `KEEPALIVE_PROBES` unanswered
+/// probes (about two minutes in all), so a vanished peer leaves the room.
+const KEEPALIVE_IDLE: Duration = Duration::from_secs(60);
+const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
+const KEEPALIVE_PROBES: u32 = 6;
 
 /// Limits the reactor enforces itself (the room enforces the rest).
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub max_line_bytes: usize,
     pub max_queue_bytes: usize,
+    /// Connections allowed per remote address; 0 = no cap.
+    pub max_per_ip: usize,
 }
 
 pub struct Reactor<'a, W: Write> {
@@ -64,6 +73,10 @@ pub struct Reactor<'a, W: Write> {
     log: W,
     limits: Limits,
     next_id: ClientId,
+    /// The time this loop turn started: the room's clock.
+    now: Instant,
+    /// Open connections per remote address.
+    addresses: AddressCounts,
     /// Connections whose queue or interest may have changed this turn.
     touched: Vec<ClientId>,
     /// Every broadcast's bytes, once, until every member has them.
@@ -119,6 +132,8 @@ impl<'a, W: Write> Reactor<'a, W> {
             log,
             limits,
             next_id: FIRST_CLIENT,
+            now: Instant::now(),
+            addresses: AddressCounts::default(),
             touched: Vec::new(),
             backlog: Backlog::default(),
             backlog_grew: false,
@@ -149,6 +164,7 @@ impl<'a, W: Write> Reactor<'a, W> {
                 .next_deadline()
                 .map(|at| at.saturating_duration_since(Instant::now()));
             self.poller.wait(&mut events, timeout)?;
+            self.now = Instant::now();
             for event in events.iter() {
                 match event.key {
                     LISTENER => self.accept_all()?,
@@ -179,18 +195,22 @@ impl<'a, W: Write> Reactor<'a, W> {
         }
     }
 
-    /// The earliest timer: a lingering connection's deadline or the end of
-    /// an accept pause.
+    /// The earliest timer: a lingering connection's deadline, the end of
+    /// an accept pause, or the room's next held line or name deadline.
     fn next_deadline(&self) -> Option<Instant> {
         let linger = self.lingering.front().map(|(at, _)| *at);
-        match (linger, self.accept_paused_until) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [linger, self.accept_paused_until, self.room.next_deadline()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     fn handle_timers(&mut self) -> io::Result<()> {
-        let now = Instant::now();
+        let now = self.now;
+        if self.room.next_deadline().is_some_and(|at| at <= now) {
+            self.room.tick(now);
+            self.apply_room_events();
+        }
         while let Some(&(at, id)) = self.lingering.front() {
             if at > now {
                 break;
@@ -233,15 +253,22 @@ impl<'a, W: Write> Reactor<'a, W> {
                 }
             };
             self.accept_failing = false;
+            if !self.addresses.admit(addr.ip(), self.limits.max_per_ip) {
+                self.turn_away(&stream);
+                continue;
+            }
             if stream.set_nonblocking(true).is_err() {
+                self.addresses.release(addr.ip());
                 continue;
             }
             let _ = stream.set_nodelay(true);
+            let _ = set_keepalive(&stream);
             let id = self.next_id;
             self.next_id += 1;
             // SAFETY: a connection is deleted from the poller in `close_now`
             // (its only close path) or in `Drop`, before the stream drops.
             if unsafe { self.poller.add(&stream, Event::readable(id as usize)) }.is_err() {
+                self.addresses.release(addr.ip());
                 continue;
             }
             let mut conn = Conn::new(stream, addr, self.limits.max_line_bytes);
@@ -254,7 +281,7 @@ impl<'a, W: Write> Reactor<'a, W> {
                 "log-connected",
                 &[("id", id.into()), ("addr", addr.to_string().into())],
             );
-            self.room.connect(id);
+            self.room.connect(id, self.now);
             self.apply_room_events();
         }
         self.poller
@@ -317,7 +344,7 @@ impl<'a, W: Write> Reactor<'a, W> {
         });
         for frame in frames.drain(..) {
             match frame {
-                Frame::Line(line) => self.room.line(id, &line),
+                Frame::Line(line) => self.room.line(id, &line, self.now),
                 Frame::TooLong => self.room.line_too_long(id),
             }
             self.apply_room_events();
@@ -412,6 +439,7 @@ impl<'a, W: Write> Reactor<'a, W> {
         };
         let _ = self.poller.delete(&conn.stream);
         let _ = conn.stream.shutdown(Shutdown::Write);
+        self.addresses.release(conn.addr.ip());
         let addr = conn.addr.to_string();
         drop(conn);
         self.log_tr("log-closed", &[("id", id.into()), ("addr", addr.into())]);
@@ -503,6 +531,20 @@ impl<'a, W: Write> Reactor<'a, W> {
         }
     }
 
+    /// Tells a connection over the per-address cap why, as far as its socket
+    /// takes the line at once, and drops it.
+    fn turn_away(&mut self, stream: &std::net::TcpStream) {
+        self.line.clear();
+        let max_per_ip = self.limits.max_per_ip;
+        render(
+            self.localizer,
+            &Notice::AddressFull { max_per_ip },
+            &mut self.line,
+        );
+        let _ = stream.set_nonblocking(true);
+        let _ = (&*stream).write(self.line.as_bytes());
+    }
+
     fn log_tr(&mut self, id: &str, args: &crate::i18n::Args<'_>) {
         let text = self.localizer.tr(id, args);
         let _ = writeln!(self.log, "{text}");
@@ -530,6 +572,16 @@ impl<W: Write> Drop for Reactor<'_, W> {
         let _ = self.poller.delete(&self.listener);
         let _ = self.log.flush();
     }
+}
+
+/// Turns on TCP keepalive, so a peer that vanished without a FIN or RST
+/// (power cut, cable pulled) is noticed and announced as lost.
+fn set_keepalive(stream: &std::net::TcpStream) -> rustix::io::Result<()> {
+    use rustix::net::sockopt;
+    sockopt::set_socket_keepalive(stream, true)?;
+    sockopt::set_tcp_keepidle(stream, KEEPALIVE_IDLE)?;
+    sockopt::set_tcp_keepintvl(stream, KEEPALIVE_INTERVAL)?;
+    sockopt::set_tcp_keepcnt(stream, KEEPALIVE_PROBES)
 }
 
 /// Errors after which the next `accept` may well succeed.

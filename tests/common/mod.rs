@@ -111,6 +111,14 @@ impl Server {
         Server::start_with(&["--lang", lang], Stdio::piped())
     }
 
+    /// Started with flood control off, for tests that send faster than a
+    /// person types.
+    pub fn start_unthrottled(lang: &str) -> Server {
+        let path = settings_file("[server]\nflood_rate = 0\n");
+        let path = path.to_str().expect("utf-8 path").to_string();
+        Server::start_with(&["--lang", lang, "--config", &path], Stdio::piped())
+    }
+
     /// Started with extra flags (after `--host 127.0.0.1 --port 0`) and the
     /// given stdin. Waits until it prints the address it listens on.
     pub fn start_with(args: &[&str], stdin: Stdio) -> Server {
