@@ -136,7 +136,7 @@ pub struct Conn {
 }
 
 /// Most slices handed to one `writev`.
-const MAX_SLICES: usize = 64;
+const MAX_SLICES: usize = 16;
 
 impl Conn {
     pub fn new(stream: TcpStream, addr: SocketAddr, max_line_bytes: usize) -> Self {
@@ -237,8 +237,13 @@ impl Conn {
                 slices[0] = IoSlice::new(&self.out[self.sent..]);
                 count = 1;
             }
+            let mut more_than_fits = false;
             if let Some(feed) = &self.feed {
-                for range in feed.owed(log.end()).take(MAX_SLICES - count) {
+                for range in feed.owed(log.end()) {
+                    if count == MAX_SLICES {
+                        more_than_fits = true;
+                        break;
+                    }
                     slices[count] = IoSlice::new(log.get(range));
                     count += 1;
                 }
@@ -246,9 +251,17 @@ impl Conn {
             if count == 0 {
                 break;
             }
+            let offered: usize = slices[..count].iter().map(|slice| slice.len()).sum();
             match self.stream.write_vectored(&slices[..count]) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(written) => self.advance(written),
+                Ok(written) => {
+                    self.advance(written);
+                    // A short write means the socket is full: asking again
+                    // would only cost a syscall that says so.
+                    if written < offered || !more_than_fits {
+                        break;
+                    }
+                }
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
                 Err(err) => return Err(err),

@@ -15,6 +15,7 @@
 //!   the poller before dropping it. Nothing here blocks.
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{self, Write};
 use std::net::{Shutdown, TcpListener};
 use std::time::{Duration, Instant};
@@ -66,7 +67,7 @@ pub struct Reactor<'a, W: Write> {
     /// `None` when stdin cannot be watched or has reached EOF.
     console: Option<Console>,
     signals: SignalPipe,
-    conns: HashMap<ClientId, Conn>,
+    conns: HashMap<ClientId, Conn, BuildHasherDefault<IdHasher>>,
     room: Room,
     localizer: &'a Localizer,
     /// The server's log of room events (its stdout), flushed once per turn.
@@ -126,7 +127,7 @@ impl<'a, W: Write> Reactor<'a, W> {
             listener,
             console: None,
             signals,
-            conns: HashMap::new(),
+            conns: HashMap::default(),
             room,
             localizer,
             log,
@@ -469,57 +470,48 @@ impl<'a, W: Write> Reactor<'a, W> {
     /// leave too. Either may touch others: repeat until nothing is left to
     /// do, then release the backlog every member has.
     fn flush_touched(&mut self) {
+        let mut outcomes = Vec::new();
         loop {
+            let Reactor {
+                poller,
+                conns,
+                backlog,
+                limits,
+                touched,
+                ..
+            } = self;
             if std::mem::take(&mut self.backlog_grew) {
-                for (&id, conn) in &mut self.conns {
-                    if conn.behind(&self.backlog) {
-                        schedule_flush(conn, &mut self.touched, id);
+                // Nearly every member is owed the new lines: walk them all
+                // rather than look each one up.
+                touched.clear();
+                for (&id, conn) in conns.iter_mut() {
+                    if conn.touched || conn.behind(backlog) {
+                        conn.touched = false;
+                        outcomes.push((id, flush(poller, backlog, limits, id, conn)));
                     }
                 }
-            }
-            if self.touched.is_empty() {
+            } else if !touched.is_empty() {
+                for id in touched.drain(..) {
+                    if let Some(conn) = conns.get_mut(&id) {
+                        conn.touched = false;
+                        outcomes.push((id, flush(poller, backlog, limits, id, conn)));
+                    }
+                }
+            } else {
                 break;
             }
-            let mut broken = Vec::new();
-            let mut too_slow = Vec::new();
-            for id in std::mem::take(&mut self.touched) {
-                let Some(conn) = self.conns.get_mut(&id) else {
-                    continue;
-                };
-                conn.touched = false;
-                if conn.pending(&self.backlog) > 0 && conn.write_pending(&self.backlog).is_err() {
-                    broken.push(id);
-                    continue;
-                }
-                let pending = conn.pending(&self.backlog);
-                if conn.closing.is_some() && pending == 0 {
-                    self.close_now(id);
-                    continue;
-                }
-                if pending > self.limits.max_queue_bytes && conn.closing.is_none() && !conn.too_slow
-                {
-                    conn.too_slow = true;
-                    too_slow.push(id);
-                    continue;
-                }
-                let wanted = conn.wanted_interest(&self.backlog);
-                if conn.armed != Some(wanted) {
-                    let event = Event::new(id as usize, wanted.readable, wanted.writable);
-                    if self.poller.modify(&conn.stream, event).is_err() {
-                        broken.push(id);
-                        continue;
+            for (id, outcome) in outcomes.drain(..) {
+                match outcome {
+                    Flushed::Waiting => {}
+                    Flushed::Done => self.close_now(id),
+                    Flushed::TooSlow => self.room.disconnect(id, LeaveReason::TooSlow),
+                    Flushed::Broken => {
+                        if self.conns.get(&id).is_some_and(|c| c.closing.is_some()) {
+                            self.close_now(id);
+                        } else {
+                            self.room.disconnect(id, LeaveReason::Lost);
+                        }
                     }
-                    conn.armed = Some(wanted);
-                }
-            }
-            for id in too_slow {
-                self.room.disconnect(id, LeaveReason::TooSlow);
-            }
-            for id in broken {
-                if self.conns.get(&id).is_some_and(|c| c.closing.is_some()) {
-                    self.close_now(id);
-                } else {
-                    self.room.disconnect(id, LeaveReason::Lost);
                 }
             }
             self.apply_room_events();
@@ -549,6 +541,49 @@ impl<'a, W: Write> Reactor<'a, W> {
         let text = self.localizer.tr(id, args);
         let _ = writeln!(self.log, "{text}");
     }
+}
+
+/// What one connection's flush left to do.
+enum Flushed {
+    /// Armed for what it needs next.
+    Waiting,
+    /// A closing connection has sent everything: close it.
+    Done,
+    /// Still past `max_queue_bytes` after the socket took its fill.
+    TooSlow,
+    /// The write or the re-arm failed.
+    Broken,
+}
+
+/// Writes what `conn` has pending (one `writev`, as far as the socket
+/// takes it) and re-arms it from its state.
+fn flush(
+    poller: &Poller,
+    backlog: &Backlog,
+    limits: &Limits,
+    id: ClientId,
+    conn: &mut Conn,
+) -> Flushed {
+    if conn.pending(backlog) > 0 && conn.write_pending(backlog).is_err() {
+        return Flushed::Broken;
+    }
+    let pending = conn.pending(backlog);
+    if conn.closing.is_some() && pending == 0 {
+        return Flushed::Done;
+    }
+    if pending > limits.max_queue_bytes && conn.closing.is_none() && !conn.too_slow {
+        conn.too_slow = true;
+        return Flushed::TooSlow;
+    }
+    let wanted = conn.wanted_interest(backlog);
+    if conn.armed != Some(wanted) {
+        let event = Event::new(id as usize, wanted.readable, wanted.writable);
+        if poller.modify(&conn.stream, event).is_err() {
+            return Flushed::Broken;
+        }
+        conn.armed = Some(wanted);
+    }
+    Flushed::Waiting
 }
 
 /// Puts `id` on the list of connections flushed and re-armed at the end of
@@ -598,4 +633,28 @@ fn is_out_of_descriptors(err: &io::Error) -> bool {
     let emfile = rustix::io::Errno::MFILE.raw_os_error();
     let enfile = rustix::io::Errno::NFILE.raw_os_error();
     matches!(err.raw_os_error(), Some(code) if code == emfile || code == enfile)
+}
+
+/// Hashes connection ids, which are sequential and never chosen by a peer,
+/// with one multiplication instead of SipHash: the map is looked up for
+/// every event.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn write_u64(&mut self, id: u64) {
+        // Fibonacci hashing: spreads consecutive ids over the high bits
+        // hashbrown uses.
+        self.0 = id.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
 }
