@@ -268,12 +268,10 @@ impl Conn {
             }
         }
         if self.sent == self.out.len() {
-            // Give the memory back: a burst should not pin its peak size.
-            if self.out.capacity() > 64 * 1024 {
-                self.out = Vec::new();
-            } else {
-                self.out.clear();
-            }
+            // Give the memory back: broadcasts come through the backlog, so
+            // this queue is seldom used, and an idle member should cost
+            // no buffer at all.
+            self.out = Vec::new();
             self.sent = 0;
         } else if self.sent > self.out.len() / 2 {
             self.out.drain(..self.sent);

@@ -82,9 +82,14 @@ pub struct Reactor<'a, W: Write> {
     touched: Vec<ClientId>,
     /// Every broadcast's bytes, once, until every member has them.
     backlog: Backlog,
-    /// Set when a broadcast was appended this turn: every member that is
-    /// behind needs a write.
+    /// Set when a broadcast was appended and not yet sent: every member
+    /// that is behind needs a write.
     backlog_grew: bool,
+    /// The earliest time of the next walk over every member. A walk costs a
+    /// `writev` per member; waiting as long as the last one took before
+    /// the next lets broadcasts that arrive meanwhile share those writes.
+    /// At most half the time goes to walks; a small room never waits.
+    next_walk_at: Instant,
     /// Closing connections by deadline; deadlines are pushed in time order.
     lingering: VecDeque<(Instant, ClientId)>,
     /// Set while accepting is paused after EMFILE/ENFILE.
@@ -138,6 +143,7 @@ impl<'a, W: Write> Reactor<'a, W> {
             touched: Vec::new(),
             backlog: Backlog::default(),
             backlog_grew: false,
+            next_walk_at: Instant::now(),
             lingering: VecDeque::new(),
             accept_paused_until: None,
             accept_failing: false,
@@ -200,10 +206,16 @@ impl<'a, W: Write> Reactor<'a, W> {
     /// an accept pause, or the room's next held line or name deadline.
     fn next_deadline(&self) -> Option<Instant> {
         let linger = self.lingering.front().map(|(at, _)| *at);
-        [linger, self.accept_paused_until, self.room.next_deadline()]
-            .into_iter()
-            .flatten()
-            .min()
+        let walk = self.backlog_grew.then_some(self.next_walk_at);
+        [
+            linger,
+            self.accept_paused_until,
+            self.room.next_deadline(),
+            walk,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     fn handle_timers(&mut self) -> io::Result<()> {
@@ -464,14 +476,16 @@ impl<'a, W: Write> Reactor<'a, W> {
         }
     }
 
-    /// One write per touched connection, then re-arm it from its state.
-    /// A member whose pending bytes still pass `max_queue_bytes` after the
-    /// socket took its fill is too slow and leaves; broken connections
-    /// leave too. Either may touch others: repeat until nothing is left to
-    /// do, then release the backlog every member has.
+    /// One write per touched connection, then re-arm it from its state;
+    /// when the backlog grew, a walk over every member (see `next_walk_at`),
+    /// which then releases the backlog every member has. A member whose
+    /// pending bytes still pass `max_queue_bytes` after the socket took its
+    /// fill is too slow and leaves; broken connections leave too. Either
+    /// may touch others: repeat until nothing is left to do.
     fn flush_touched(&mut self) {
         let mut outcomes = Vec::new();
         loop {
+            let walk_everyone = self.backlog_grew && Instant::now() >= self.next_walk_at;
             let Reactor {
                 poller,
                 conns,
@@ -480,9 +494,11 @@ impl<'a, W: Write> Reactor<'a, W> {
                 touched,
                 ..
             } = self;
-            if std::mem::take(&mut self.backlog_grew) {
+            if walk_everyone {
                 // Nearly every member is owed the new lines: walk them all
                 // rather than look each one up.
+                let started = Instant::now();
+                self.backlog_grew = false;
                 touched.clear();
                 for (&id, conn) in conns.iter_mut() {
                     if conn.touched || conn.behind(backlog) {
@@ -490,6 +506,10 @@ impl<'a, W: Write> Reactor<'a, W> {
                         outcomes.push((id, flush(poller, backlog, limits, id, conn)));
                     }
                 }
+                let oldest = conns.values().filter_map(Conn::cursor).min();
+                backlog.release_before(oldest.unwrap_or(backlog.end()));
+                let now = Instant::now();
+                self.next_walk_at = now + (now - started);
             } else if !touched.is_empty() {
                 for id in touched.drain(..) {
                     if let Some(conn) = conns.get_mut(&id) {
@@ -515,11 +535,6 @@ impl<'a, W: Write> Reactor<'a, W> {
                 }
             }
             self.apply_room_events();
-        }
-        if !self.backlog.is_empty() {
-            let end = self.backlog.end();
-            let oldest = self.conns.values().filter_map(Conn::cursor).min();
-            self.backlog.release_before(oldest.unwrap_or(end));
         }
     }
 
