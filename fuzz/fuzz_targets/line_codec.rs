@@ -29,7 +29,11 @@ fuzz_target!(|data: &[u8]| {
 
     let whole = feed_in_pieces(input, &[], max_line_bytes);
     assert_eq!(whole, model_frames(input, max_line_bytes), "model");
-    assert_eq!(feed_in_pieces(input, &cuts, max_line_bytes), whole, "split at {cuts:?}");
+    assert_eq!(
+        feed_in_pieces(input, &cuts, max_line_bytes),
+        whole,
+        "split at {cuts:?}"
+    );
 
     for frame in whole {
         if let Frame::Line(line) = frame {
