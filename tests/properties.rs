@@ -2,7 +2,7 @@
 //! the sanitiser and the command parser, on arbitrary input.
 //!
 //! Case counts are kept small enough for a debug build to finish in a few
-//! seconds; `PROPTEST_CASES=100000 cargo test --release --test properties`
+//! seconds; `PROPTEST_CASES=200000 cargo test --release --test properties`
 //! runs a longer search. The fuzz targets in `fuzz/` check the same model.
 
 mod model;
@@ -53,8 +53,18 @@ fn hostile_text() -> impl Strategy<Value = String> {
     prop::collection::vec(piece, 0..40).prop_map(|pieces| pieces.concat())
 }
 
+/// 2000 cases a property (about two seconds for all of them in a debug
+/// build), or `PROPTEST_CASES` if set.
+fn config() -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|cases| cases.parse().ok())
+        .unwrap_or(2000);
+    ProptestConfig::with_cases(cases)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(500))]
+    #![proptest_config(config())]
 
     /// Any bytes cut at any points give exactly the frames of the model,
     /// hence the same frames as one whole read.
