@@ -346,6 +346,7 @@ fn bidi_and_invisible_characters_in_messages_and_names() {
     );
 
     // Names are rejected, not cleaned: the observer hears of none of them.
+    // Every C0 and C1 control too, as a name.
     let mut joiner = arena.target.connect();
     joiner.line();
     let prompt = joiner.line();
@@ -362,6 +363,11 @@ fn bidi_and_invisible_characters_in_messages_and_names() {
                 "a\u{9b}b",
             ]
             .map(String::from),
+        )
+        .chain(
+            ('\0'..='\u{9f}')
+                .filter(|c| c.is_control() && *c != '\n')
+                .map(|c| format!("a{c}b")),
         )
         .collect();
     for name in &names {
