@@ -630,3 +630,34 @@ fn running_out_of_descriptors_pauses_accepting_and_recovers() {
         held.len() + 10,
     );
 }
+
+/// Hangul fillers are letters to `char::is_alphanumeric` (category Lo) but
+/// render as nothing (U+115F, U+1160) or as a blank (U+3164, U+FFA0), so a
+/// name made with them looks like another member's, or like no name at all.
+#[test]
+#[ignore = "server bug: validate_name in src/room.rs accepts invisible Hangul fillers, \
+            so `alice\\u{1160}` passes for alice and `\\u{3164}` is a blank name"]
+fn invisible_letters_cannot_make_a_lookalike_name() {
+    let mut arena = Arena::new();
+    let _alice = arena.target.join("alice");
+    arena.observer.expect("* alice joined");
+    let mut impostor = arena.target.connect();
+    impostor.line();
+    let prompt = impostor.line();
+    for name in [
+        "alice\u{1160}",
+        "alice\u{115f}",
+        "\u{3164}",
+        "\u{ffa0}\u{ffa0}",
+    ] {
+        impostor.send(name);
+        let answer = impostor.line();
+        assert!(
+            answer.starts_with("* ") && !answer.contains("Welcome"),
+            "{name:?} was accepted: {answer}"
+        );
+        assert_eq!(impostor.line(), prompt);
+    }
+    arena.observer.expect_nothing_pending();
+    arena.finish();
+}
