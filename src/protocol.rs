@@ -182,11 +182,27 @@ fn skip_string(chars: &mut std::iter::Peekable<impl Iterator<Item = char>>) {
 
 /// Characters removed outright: controls, bidi controls and invisibles.
 /// ZWNJ and ZWJ stay, since scripts and emoji need them.
+///
+/// Bidi controls are all of Unicode's Bidi_Control set: the embeddings,
+/// overrides and isolates, and also the marks ALM, LRM and RLM, which are as
+/// invisible as a zero-width space and can still reorder what surrounds
+/// them. Invisible besides: ZWSP, WORD JOINER and the invisible operators
+/// after it, the deprecated format characters U+206A to U+206F, BOM, and
+/// the interlinear annotation marks, which some renderers use to hide text.
 fn is_removed(c: char) -> bool {
     c.is_control()
         || matches!(
             c,
-            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200b}' | '\u{2060}' | '\u{feff}'
+            '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{061c}'
+                | '\u{200e}'
+                | '\u{200f}'
+                | '\u{200b}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{206a}'..='\u{206f}'
+                | '\u{feff}'
+                | '\u{fff9}'..='\u{fffb}'
         )
 }
 
@@ -322,6 +338,8 @@ mod tests {
     fn bidi_and_invisibles_removed_joiners_kept() {
         assert_eq!(sanitize("a\u{202e}b\u{2066}c\u{2069}d"), "abcd");
         assert_eq!(sanitize("x\u{200b}y\u{2060}z\u{feff}"), "xyz");
+        assert_eq!(sanitize("a\u{200e}b\u{200f}c\u{61c}d"), "abcd");
+        assert_eq!(sanitize("ad\u{2062}min\u{206e}\u{fff9}x\u{fffb}"), "adminx");
         assert_eq!(sanitize("👩\u{200d}💻 \u{200c}"), "👩\u{200d}💻 \u{200c}");
         assert_eq!(sanitize("你好，世界"), "你好，世界");
     }
