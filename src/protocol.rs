@@ -188,8 +188,12 @@ fn skip_string(chars: &mut std::iter::Peekable<impl Iterator<Item = char>>) {
 /// invisible as a zero-width space and can still reorder what surrounds
 /// them. Invisible besides: ZWSP, WORD JOINER and the invisible operators
 /// after it, the deprecated format characters U+206A to U+206F, BOM, and
-/// the interlinear annotation marks, which some renderers use to hide text.
-fn is_removed(c: char) -> bool {
+/// the interlinear annotation marks, which some renderers use to hide text;
+/// the Hangul fillers, letters that draw nothing (a name ending in one looks
+/// like the name without it), the soft hyphen, the combining grapheme
+/// joiner and the Khmer and Mongolian invisible marks. ZWJ and ZWNJ stay:
+/// emoji and several scripts need them.
+pub fn is_removed(c: char) -> bool {
     c.is_control()
         || matches!(
             c,
@@ -203,6 +207,15 @@ fn is_removed(c: char) -> bool {
                 | '\u{206a}'..='\u{206f}'
                 | '\u{feff}'
                 | '\u{fff9}'..='\u{fffb}'
+                | '\u{115f}'
+                | '\u{1160}'
+                | '\u{3164}'
+                | '\u{ffa0}'
+                | '\u{00ad}'
+                | '\u{034f}'
+                | '\u{17b4}'
+                | '\u{17b5}'
+                | '\u{180b}'..='\u{180f}'
         )
 }
 
@@ -338,6 +351,7 @@ mod tests {
     fn bidi_and_invisibles_removed_joiners_kept() {
         assert_eq!(sanitize("a\u{202e}b\u{2066}c\u{2069}d"), "abcd");
         assert_eq!(sanitize("x\u{200b}y\u{2060}z\u{feff}"), "xyz");
+        assert_eq!(sanitize("\u{3164}a\u{1160}\u{ffa0}b\u{ad}"), "ab");
         assert_eq!(sanitize("a\u{200e}b\u{200f}c\u{61c}d"), "abcd");
         assert_eq!(sanitize("ad\u{2062}min\u{206e}\u{fff9}x\u{fffb}"), "adminx");
         assert_eq!(sanitize("👩\u{200d}💻 \u{200c}"), "👩\u{200d}💻 \u{200c}");

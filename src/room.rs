@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use crate::command::{self, Command};
-use crate::protocol::sanitize;
+use crate::protocol::{is_removed, sanitize};
 
 /// Identifies one connection for its whole life; never reused.
 pub type ClientId = u64;
@@ -600,7 +600,9 @@ pub fn validate_name(name: &str) -> Result<(), NameProblem> {
     if name.chars().count() > MAX_NAME_CHARS {
         return Err(NameProblem::TooLong);
     }
-    let allowed = |c: char| c.is_alphanumeric() || matches!(c, '_' | '-' | '.');
+    // Letters that draw nothing (Hangul fillers) would let `alice` + filler
+    // pass for alice.
+    let allowed = |c: char| (c.is_alphanumeric() || matches!(c, '_' | '-' | '.')) && !is_removed(c);
     if name.is_empty() || !name.chars().all(allowed) {
         return Err(NameProblem::BadCharacters);
     }

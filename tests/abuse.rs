@@ -635,8 +635,6 @@ fn running_out_of_descriptors_pauses_accepting_and_recovers() {
 /// render as nothing (U+115F, U+1160) or as a blank (U+3164, U+FFA0), so a
 /// name made with them looks like another member's, or like no name at all.
 #[test]
-#[ignore = "server bug: validate_name in src/room.rs accepts invisible Hangul fillers, \
-            so `alice\\u{1160}` passes for alice and `\\u{3164}` is a blank name"]
 fn invisible_letters_cannot_make_a_lookalike_name() {
     let mut arena = Arena::new();
     let _alice = arena.target.join("alice");

@@ -40,6 +40,8 @@ const FIRST_CLIENT: ClientId = 3;
 /// Most bytes read from one connection per event, so one busy client cannot
 /// starve the others; the poller reports the rest next turn.
 const READ_BUDGET: usize = 64 * 1024;
+/// Capacity of the reused frame list kept between reads.
+const FRAMES_KEPT: usize = 1024;
 /// How long a closing connection may take to receive its last lines, and
 /// how long shutdown waits for all of them.
 const LINGER: Duration = Duration::from_secs(2);
@@ -361,6 +363,11 @@ impl<'a, W: Write> Reactor<'a, W> {
                 Frame::TooLong => self.room.line_too_long(id),
             }
             self.apply_room_events();
+        }
+        // A read of only line endings makes one frame per byte: do not keep
+        // that peak for good.
+        if frames.capacity() > FRAMES_KEPT {
+            frames = Vec::new();
         }
         self.frames = frames;
         match outcome {
