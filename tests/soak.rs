@@ -26,12 +26,12 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::process::Stdio;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use polling::{Event, Events, Poller};
 
-use common::{settings_file, Peer, Server};
+use common::{settings_file, LineStream, Peer, Server};
 
 #[test]
 fn soak_short() {
@@ -65,13 +65,30 @@ const MISC_RATE: f64 = 15.0;
 const STALLER_SHARE: f64 = 0.2;
 const STALL_MIN: Duration = Duration::from_millis(200);
 const STALL_MAX: Duration = Duration::from_millis(5000);
+/// Loopback's large segments let the kernel buffer a megabyte or more for
+/// a member that stopped reading, more than the room's chat brings in a
+/// few seconds; so most stalled members are also sent a flood of private
+/// messages, which costs the server one copy each, to get them dropped.
+const FLOOD_SHARE: f64 = 0.6;
+const FLOOD_MIN_BYTES: usize = 1024 * 1024;
+const FLOOD_MAX_BYTES: usize = 8 * 1024 * 1024;
+/// Private messages per turn and stalled member (about 1.5 MB/s each).
+const FLOOD_LINES_PER_TURN: usize = 16;
 /// Longest any phase after the chaos may take before the test fails.
 const PHASE_LIMIT: Duration = Duration::from_secs(30);
 /// Departed names taken again at the end.
 const RETAKES_AT_END: usize = 20;
+/// What the server may still hold after every member left, above what it
+/// held before the first one came: allocator caches and fragments of small
+/// allocations, measured at 2 to 4.5 MiB whether the soak ran 3, 10, 20 or
+/// 60 s, so it does not grow with the traffic. The queues of a single
+/// second's members would be more: 250 x 64 KiB is 16 MiB.
+const RSS_SLACK_KB: u64 = 8 * 1024;
+/// Large buffers get their own mappings, returned to the system on free.
+const GLIBC_TUNABLES: &str = "glibc.malloc.mmap_threshold=16384:glibc.malloc.trim_threshold=131072";
 /// How often the server's memory is sampled.
 const RSS_EVERY: Duration = Duration::from_millis(100);
-/// Members that get no answer within this long are reported.
+/// Longest wait for events in one turn of the driver's loop.
 const TURN: Duration = Duration::from_millis(2);
 
 struct Config {
@@ -254,6 +271,8 @@ struct Member {
     chats: Vec<ChatId>,
     may_stall: bool,
     stalled_until: Option<Instant>,
+    /// Bytes of private messages still to send it while it stalls.
+    flood_left: usize,
     ever_stalled: bool,
     /// Name attempts of others that rely on this member holding its name.
     pins: usize,
@@ -286,6 +305,7 @@ impl Member {
             chats: Vec::new(),
             may_stall,
             stalled_until: None,
+            flood_left: 0,
             ever_stalled: false,
             pins: 0,
             lists_asked: 0,
@@ -303,6 +323,20 @@ impl Member {
     fn is_active(&self) -> bool {
         self.phase == Phase::Joined && self.exit.is_none() && self.stalled_until.is_none()
     }
+}
+
+/// A private message, text `<from>#p<k> ` and `pad` times `x`.
+struct PrivateRecord {
+    sender: MemberId,
+    target: MemberId,
+    pad: usize,
+    received: bool,
+}
+
+fn private_text(from: &str, k: usize, pad: usize) -> String {
+    let mut text = format!("{from}#p{k} ");
+    text.extend(std::iter::repeat('x').take(pad));
+    text
 }
 
 struct ChatRecord {
@@ -328,6 +362,8 @@ struct Stats {
     fins: u64,
     resets: u64,
     stalls: u64,
+    privates_sent: u64,
+    privates_received: u64,
     too_slow_drops: u64,
     lines_received: u64,
     lines_checked: u64,
@@ -336,6 +372,7 @@ struct Stats {
     rss_baseline_kb: u64,
     rss_peak_kb: u64,
     rss_after_kb: u64,
+    server_cpu_ms: u64,
 }
 
 struct Soak {
@@ -360,6 +397,7 @@ struct Soak {
     /// Cleared once the streams are checked and the end game begins.
     observing: bool,
     chats: Vec<ChatRecord>,
+    privates: Vec<PrivateRecord>,
     failures: Vec<String>,
     stats: Stats,
     scratch: Vec<u8>,
@@ -377,7 +415,7 @@ impl Soak {
         );
         let path = settings_file(SETTINGS);
         let path = path.to_str().expect("utf-8 path").to_string();
-        let server = Server::start_with(&["--config", &path], Stdio::null());
+        let server = start_server(&path);
         let mut soak = Soak {
             rng: Rng(config.seed),
             config,
@@ -395,6 +433,7 @@ impl Soak {
             free_names: Vec::new(),
             observing: true,
             chats: Vec::new(),
+            privates: Vec::new(),
             failures: Vec::new(),
             stats: Stats::default(),
             scratch: vec![0; 64 * 1024],
@@ -405,6 +444,7 @@ impl Soak {
         soak.chaos();
         soak.settle();
         soak.check_streams();
+        soak.check_privates();
         soak.check_names_free_at_end();
         soak.everyone_leaves();
         soak.check_memory();
@@ -456,6 +496,7 @@ impl Soak {
                     self.misc(id);
                 }
             }
+            self.flood_stalled();
         }
     }
 
@@ -677,6 +718,70 @@ impl Soak {
         }
     }
 
+    fn flood_stalled(&mut self) {
+        for i in 0..self.stalled.len() {
+            let target = self.stalled[i];
+            for _ in 0..FLOOD_LINES_PER_TURN {
+                if self.members[target].flood_left == 0 {
+                    break;
+                }
+                match self.pick(|m| m.is_active()) {
+                    Some(sender) if sender != target => self.private(sender, target),
+                    _ => break,
+                }
+            }
+        }
+    }
+
+    fn private(&mut self, sender: MemberId, target: MemberId) {
+        let k = self.privates.len();
+        let pad = 700 + self.rng.below(250);
+        let from = self.members[sender].name.as_deref().unwrap_or_default();
+        let to = self.members[target].name.as_deref().unwrap_or_default();
+        let line = format!("/msg {to} {}\n", private_text(from, k, pad));
+        debug_assert!(line.len() <= MAX_LINE_BYTES);
+        let flood_left = &mut self.members[target].flood_left;
+        *flood_left = flood_left.saturating_sub(line.len());
+        self.privates.push(PrivateRecord {
+            sender,
+            target,
+            pad,
+            received: false,
+        });
+        self.send(sender, line.as_bytes());
+        self.stats.privates_sent += 1;
+    }
+
+    /// Someone sent `id` a private message: one that was sent to its name,
+    /// and only once.
+    fn on_private(&mut self, id: MemberId, line: &str) {
+        let parsed = line.split_once(": ").and_then(|(from, text)| {
+            let rest = text.strip_prefix(from)?.strip_prefix("#p")?;
+            let k: usize = rest.split(' ').next()?.parse().ok()?;
+            Some((from, text, k))
+        });
+        let ok = parsed.is_some_and(|(from, text, k)| {
+            self.privates.get(k).is_some_and(|record| {
+                let sender = self.members[record.sender].name.as_deref();
+                let target = self.members[record.target].name.as_deref();
+                !record.received
+                    && sender == Some(from)
+                    && target == self.members[id].name.as_deref()
+                    && text == private_text(from, k, record.pad)
+            })
+        });
+        match parsed {
+            Some((_, _, k)) if ok => {
+                self.privates[k].received = true;
+                self.stats.privates_received += 1;
+                self.stats.checks_passed += 1;
+            }
+            _ => self.fail(format!(
+                "m{id} got a private message not sent to it (or twice): {line:.80}"
+            )),
+        }
+    }
+
     fn quit(&mut self, id: MemberId) {
         self.members[id].exit = Some(Exit::Quit);
         self.members[id].phase = Phase::Draining;
@@ -688,6 +793,11 @@ impl Soak {
         let member = &mut self.members[id];
         member.stalled_until = Some(until);
         member.ever_stalled = true;
+        member.flood_left = if self.rng.chance(FLOOD_SHARE) {
+            FLOOD_MIN_BYTES + self.rng.below(FLOOD_MAX_BYTES - FLOOD_MIN_BYTES)
+        } else {
+            0
+        };
         self.stalled.push(id);
         self.rearm(id);
         self.stats.stalls += 1;
@@ -976,6 +1086,10 @@ impl Soak {
     }
 
     fn on_line_as_member(&mut self, id: MemberId, line: &str) {
+        if let Some(private) = line.strip_prefix("(private) ") {
+            self.on_private(id, private);
+            return;
+        }
         let traffic = if let Some(notice) = line.strip_prefix("* ") {
             match self.parse_notice(id, notice) {
                 Some(traffic) => traffic,
@@ -1032,6 +1146,14 @@ impl Soak {
                 member.last_list = Some(names.split(", ").map(str::to_string).collect());
                 return None;
             }
+        }
+        // Answers to the private messages of a flood; the target may have
+        // been dropped, and its name taken by the sender itself.
+        if notice.starts_with("Private message sent to ")
+            || notice.starts_with("No one named ")
+            || notice.starts_with("That is you.")
+        {
+            return None;
         }
         if notice.starts_with("Your line was longer than") {
             member.long_line_errors += 1;
@@ -1151,12 +1273,7 @@ impl Soak {
             if id == OBSERVER {
                 continue;
             }
-            let mut exit = member.exit;
-            // A member that stalled may have been dropped before the server
-            // read the departure the driver chose for it later.
-            if member.ever_stalled && matches!(member.observed_leave, Some((_, Reason::TooSlow))) {
-                exit = Some(Exit::TooSlow);
-            }
+            let exit = self.effective_exit(id);
             let Some(join) = member.observed_join else {
                 self.fail(format!("{name} (m{id}) joined but was never announced"));
                 continue;
@@ -1266,6 +1383,36 @@ impl Soak {
         }
     }
 
+    /// How the member left, as the server saw it: a member that stalled may
+    /// have been dropped before the server read the departure the driver
+    /// chose for it later.
+    fn effective_exit(&self, id: MemberId) -> Option<Exit> {
+        let member = &self.members[id];
+        if member.ever_stalled && matches!(member.observed_leave, Some((_, Reason::TooSlow))) {
+            return Some(Exit::TooSlow);
+        }
+        member.exit
+    }
+
+    /// A member that stalled and recovered lost nothing: every private
+    /// message sent to it by a sender whose lines all reached the room
+    /// arrived.
+    fn check_privates(&mut self) {
+        for k in 0..self.privates.len() {
+            let record = &self.privates[k];
+            let (sender, target, received) = (record.sender, record.target, record.received);
+            if self.effective_exit(target).is_none()
+                && Exit::delivers_all(self.effective_exit(sender))
+            {
+                self.check(received, || {
+                    format!(
+                        "private message {k} from m{sender} never reached m{target}, who stayed"
+                    )
+                });
+            }
+        }
+    }
+
     /// Names of departed members can be taken again.
     fn check_names_free_at_end(&mut self) {
         self.observing = false;
@@ -1298,7 +1445,7 @@ impl Soak {
 
     /// The server's memory after everyone left is back near its baseline.
     fn check_memory(&mut self) {
-        let bound = self.stats.rss_baseline_kb + 8 * 1024;
+        let bound = self.stats.rss_baseline_kb + RSS_SLACK_KB;
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
             self.stats.rss_after_kb = self.rss_kb();
@@ -1307,10 +1454,29 @@ impl Soak {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+        self.stats.server_cpu_ms = self.server_cpu_ms();
         let (after, base) = (self.stats.rss_after_kb, self.stats.rss_baseline_kb);
         self.check(after <= bound, || {
             format!("server RSS {after} kB after everyone left, baseline {base} kB")
         });
+    }
+
+    /// User plus system CPU time the server used, from /proc (clock ticks
+    /// are 100 Hz on Linux).
+    fn server_cpu_ms(&self) -> u64 {
+        let path = format!("/proc/{}/stat", self.server.child.id());
+        let stat = std::fs::read_to_string(path).unwrap_or_default();
+        // Fields after the command name, which is in parentheses.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+        let ticks = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        (ticks(11) + ticks(12)) * 10
     }
 
     fn rss_kb(&self) -> u64 {
@@ -1367,6 +1533,36 @@ impl Drop for Soak {
                 let _ = self.poller.delete(stream);
             }
         }
+    }
+}
+
+/// The server with the soak's settings and no console. glibc keeps freed
+/// heap memory for reuse, so RSS would show the allocator's high-water mark
+/// rather than what the server still holds; buffers of 16 KiB and more
+/// get their own mappings, returned on free, so that RSS follows the live
+/// queues (other allocators ignore the variable).
+fn start_server(settings: &str) -> Server {
+    let mut child = Command::new(common::SERVER)
+        .args(["--host", "127.0.0.1", "--port", "0", "--config", settings])
+        .env("GLIBC_TUNABLES", GLIBC_TUNABLES)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn chatroom-server");
+    let stdout = child.stdout.take().expect("server stdout");
+    let mut log = LineStream::new(stdout);
+    let addr = loop {
+        let line = log.next_line().expect("server exited before listening");
+        if let Some(addr) = line.split_whitespace().find_map(|word| word.parse().ok()) {
+            break addr;
+        }
+    };
+    Server {
+        child,
+        addr,
+        stdin: None,
+        log,
     }
 }
 
