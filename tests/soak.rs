@@ -874,11 +874,37 @@ impl Soak {
         let deadline = Instant::now() + PHASE_LIMIT;
         while !done(self) {
             if Instant::now() > deadline {
-                self.fail(format!("timed out waiting until {what}"));
+                let pending = self.pending_summary();
+                self.fail(format!("timed out waiting until {what}; {pending}"));
                 self.report();
             }
             self.turn(TURN);
         }
+    }
+
+    /// What the end of the run is still waiting for, for a timeout's message.
+    fn pending_summary(&self) -> String {
+        let mut joining = Vec::new();
+        let mut draining = Vec::new();
+        let mut unanswered = Vec::new();
+        let mut unannounced = Vec::new();
+        for (id, m) in self.members.iter().enumerate() {
+            match m.phase {
+                Phase::Prompted | Phase::Naming if m.stream.is_some() => joining.push(id),
+                Phase::Draining => draining.push(id),
+                Phase::Joined if m.exit.is_none() && m.lists_got < m.lists_asked => {
+                    unanswered.push(id)
+                }
+                _ => {}
+            }
+            if m.name.is_some() && m.exit.is_some() && m.observed_leave.is_none() {
+                unannounced.push(id);
+            }
+        }
+        format!(
+            "still joining: {joining:?}; still open after leaving: {draining:?}; \
+             /list unanswered: {unanswered:?}; departures not announced: {unannounced:?}"
+        )
     }
 
     fn send(&mut self, id: MemberId, bytes: &[u8]) {
