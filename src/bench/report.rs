@@ -33,6 +33,8 @@ pub struct Report {
     pub foreign: u64,
     pub chatters_disconnected: usize,
     pub stalled_disconnected: usize,
+    /// Mean bytes a stalled member found waiting when it read at the end.
+    pub stalled_backlog_bytes: Option<f64>,
     pub notices_later: u64,
     pub window_secs: Option<f64>,
     pub deliveries_per_sec: Option<f64>,
@@ -45,6 +47,8 @@ pub struct Report {
     pub server_rss_joined_kib: Option<u64>,
     pub server_rss_per_member_bytes: Option<f64>,
     pub bench_cpu_secs: Option<f64>,
+    pub server_cpu_joining_secs: Option<f64>,
+    pub bench_cpu_joining_secs: Option<f64>,
 }
 
 impl Report {
@@ -83,6 +87,8 @@ impl Report {
             foreign: counts.foreign,
             chatters_disconnected: seen.chatters_disconnected,
             stalled_disconnected: seen.stalled_disconnected,
+            stalled_backlog_bytes: (plan.stalled() > 0)
+                .then(|| seen.stalled_backlog as f64 / plan.stalled() as f64),
             notices_later: seen.notices_later,
             window_secs,
             deliveries_per_sec: window_secs
@@ -101,6 +107,8 @@ impl Report {
             server_rss_joined_kib: seen.server_rss_joined,
             server_rss_per_member_bytes: rss_per_member,
             bench_cpu_secs: seen.bench_cpu,
+            server_cpu_joining_secs: seen.server_cpu_joining,
+            bench_cpu_joining_secs: seen.bench_cpu_joining,
         }
     }
 
@@ -140,6 +148,14 @@ impl Report {
                 format!("{} / {}", self.notices_received, self.notices_expected),
             ),
             ("bench-row-announce-time", fixed(self.announce_secs, 3)),
+            (
+                "bench-row-server-cpu-joining",
+                fixed(self.server_cpu_joining_secs, 2),
+            ),
+            (
+                "bench-row-bench-cpu-joining",
+                fixed(self.bench_cpu_joining_secs, 2),
+            ),
         ];
         if chat {
             rows.extend([
@@ -162,6 +178,10 @@ impl Report {
                 (
                     "bench-row-stalled",
                     format!("{} / {}", self.stalled_disconnected, self.stalled),
+                ),
+                (
+                    "bench-row-stalled-backlog",
+                    fixed(self.stalled_backlog_bytes.map(|b| b / 1024.0), 1),
                 ),
                 ("bench-row-later-notices", self.notices_later.to_string()),
             ]);
@@ -257,6 +277,7 @@ impl Report {
             "stalled_disconnected",
             Some(self.stalled_disconnected as u64),
         );
+        json.float("stalled_backlog_bytes", self.stalled_backlog_bytes);
         json.int("notices_later", Some(self.notices_later));
         json.float("window_secs", self.window_secs);
         json.float("deliveries_per_sec", self.deliveries_per_sec);
@@ -278,6 +299,8 @@ impl Report {
             self.server_rss_per_member_bytes,
         );
         json.float("bench_cpu_secs", self.bench_cpu_secs);
+        json.float("server_cpu_joining_secs", self.server_cpu_joining_secs);
+        json.float("bench_cpu_joining_secs", self.bench_cpu_joining_secs);
         json.raw("ok", if self.ok() { "true" } else { "false" });
         json.finish()
     }

@@ -103,10 +103,10 @@ fn newline(bytes: &[u8], from: usize) -> Option<usize> {
 /// and a check instead of a search.
 pub fn parse_line(bytes: &[u8], size: usize) -> Option<(Line, usize)> {
     if bytes.first() == Some(&b'm') && bytes.get(1).is_some_and(u8::is_ascii_digit) {
-        return Some(parse_chat(bytes, size).unwrap_or_else(|| {
+        return parse_chat(bytes, size).unwrap_or_else(|| {
             let end = newline(bytes, 0)?;
             Some((Line::Garbled, end + 1))
-        })?);
+        });
     }
     let end = newline(bytes, 0)?;
     let line = if bytes.starts_with(b"* ") {
