@@ -44,8 +44,11 @@ const SETTLE_QUIET: Duration = Duration::from_secs(2);
 /// Draining ends when nothing new has been delivered for this long.
 const DRAIN_QUIET: Duration = Duration::from_secs(3);
 /// Looking at the stalled members ends when they are quiet this long.
-const CHECK_QUIET: Duration = Duration::from_secs(1);
-const CHECK_LIMIT: Duration = Duration::from_secs(10);
+const CHECK_QUIET: Duration = Duration::from_secs(2);
+const CHECK_LIMIT: Duration = Duration::from_secs(30);
+/// Receive buffer a stalled member gets when it finally reads, so its
+/// backlog (megabytes, from the server's kernel buffers) drains quickly.
+const CHECK_RCVBUF: usize = 1 << 20;
 /// How often the progress line is printed.
 const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 /// Longest single wait, so deadlines and progress are checked often.
@@ -131,6 +134,8 @@ pub struct Observed {
     pub stalled_disconnected: usize,
     /// Bytes the stalled members found waiting when they read at the end.
     pub stalled_backlog: u64,
+    /// Stalled members named in a notice after settling (a leave notice).
+    pub stalled_announced: usize,
     /// Server memory (KiB) before the first connect and once all joined.
     pub server_rss_empty: Option<u64>,
     pub server_rss_joined: Option<u64>,
@@ -169,6 +174,9 @@ pub struct Bench<'a> {
     /// The stalled members are being read (the check at the end).
     reading_stalled: bool,
     stalled_bytes: u64,
+    /// Stalled members a chatter was told about after settling (their
+    /// leave notices name them), by index above the chatters.
+    stalled_announced: Vec<bool>,
     joined: usize,
     failed: usize,
     connecting: usize,
@@ -225,6 +233,7 @@ impl<'a> Bench<'a> {
             bursting: false,
             reading_stalled: false,
             stalled_bytes: 0,
+            stalled_announced: vec![false; plan.stalled()],
             joined: 0,
             failed: 0,
             connecting: 0,
@@ -311,6 +320,7 @@ impl<'a> Bench<'a> {
         observed.chatters_disconnected = self.chatters_disconnected;
         observed.stalled_disconnected = self.stalled_disconnected;
         observed.stalled_backlog = self.stalled_bytes;
+        observed.stalled_announced = self.stalled_announced.iter().filter(|&&b| b).count();
         observed.latency = std::mem::take(&mut self.latency);
         Ok(observed)
     }
@@ -509,6 +519,10 @@ impl<'a> Bench<'a> {
         let open: Vec<usize> = (self.plan.chatters()..self.members.len())
             .filter(|&i| self.members[i].state != State::Closed)
             .collect();
+        for &index in &open {
+            let stream = &self.members[index].stream;
+            let _ = rustix::net::sockopt::set_socket_recv_buffer_size(stream, CHECK_RCVBUF);
+        }
         self.again.extend(open);
         let start = Instant::now();
         let mut seen = self.stalled_bytes;
@@ -769,6 +783,19 @@ impl<'a> Bench<'a> {
                         Line::Notice => {
                             self.notices += 1;
                             self.last_notice = Some(Instant::now());
+                            let after_settling = matches!(self.phase, Phase::Send | Phase::Drain);
+                            if after_settling && !self.stalled_announced.is_empty() {
+                                let line = &bytes[at - used..at];
+                                let first_stalled = self.plan.chatters();
+                                for named in member_names(line) {
+                                    if let Some(seen) = named
+                                        .checked_sub(first_stalled)
+                                        .and_then(|k| self.stalled_announced.get_mut(k))
+                                    {
+                                        *seen = true;
+                                    }
+                                }
+                            }
                         }
                         Line::Garbled => tracker.garbled(),
                         Line::Foreign => tracker.foreign(),
@@ -850,6 +877,27 @@ impl<'a> Bench<'a> {
     }
 }
 
+/// Member indices named in a notice: every `m<digits>` word, whatever
+/// language the notice is in.
+fn member_names(line: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    (0..line.len()).filter_map(move |at| {
+        let starts_word = at == 0 || !line[at - 1].is_ascii_alphanumeric();
+        if !starts_word || line[at] != b'm' {
+            return None;
+        }
+        let digits = line[at + 1..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        let end = at + 1 + digits;
+        let ends_word = !matches!(line.get(end), Some(b) if b.is_ascii_alphanumeric());
+        if digits == 0 || digits > 9 || !ends_word {
+            return None;
+        }
+        std::str::from_utf8(&line[at + 1..end]).ok()?.parse().ok()
+    })
+}
+
 impl Drop for Bench<'_> {
     fn drop(&mut self) {
         for member in &self.members {
@@ -860,5 +908,19 @@ impl Drop for Bench<'_> {
         if let Some(log) = self.server_log {
             let _ = self.poller.delete(log);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::member_names;
+
+    #[test]
+    fn notices_name_members() {
+        let names: Vec<usize> = member_names(b"* m950 fell too far behind.\n").collect();
+        assert_eq!(names, [950]);
+        let names: Vec<usize> = member_names("* m7 离开了，m8。".as_bytes()).collect();
+        assert_eq!(names, [7, 8]);
+        assert_eq!(member_names(b"* am5 m5x m m12345678901").count(), 0);
     }
 }

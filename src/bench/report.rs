@@ -33,6 +33,8 @@ pub struct Report {
     pub foreign: u64,
     pub chatters_disconnected: usize,
     pub stalled_disconnected: usize,
+    /// Stalled members named in a notice after settling (leave notices).
+    pub stalled_announced: usize,
     /// Mean bytes a stalled member found waiting when it read at the end.
     pub stalled_backlog_bytes: Option<f64>,
     pub notices_later: u64,
@@ -87,6 +89,7 @@ impl Report {
             foreign: counts.foreign,
             chatters_disconnected: seen.chatters_disconnected,
             stalled_disconnected: seen.stalled_disconnected,
+            stalled_announced: seen.stalled_announced,
             stalled_backlog_bytes: (plan.stalled() > 0)
                 .then(|| seen.stalled_backlog as f64 / plan.stalled() as f64),
             notices_later: seen.notices_later,
@@ -178,6 +181,10 @@ impl Report {
                 (
                     "bench-row-stalled",
                     format!("{} / {}", self.stalled_disconnected, self.stalled),
+                ),
+                (
+                    "bench-row-stalled-announced",
+                    format!("{} / {}", self.stalled_announced, self.stalled),
                 ),
                 (
                     "bench-row-stalled-backlog",
@@ -277,6 +284,7 @@ impl Report {
             "stalled_disconnected",
             Some(self.stalled_disconnected as u64),
         );
+        json.int("stalled_announced", Some(self.stalled_announced as u64));
         json.float("stalled_backlog_bytes", self.stalled_backlog_bytes);
         json.int("notices_later", Some(self.notices_later));
         json.float("window_secs", self.window_secs);
