@@ -10,9 +10,12 @@
 //! - `signals`: SIGINT/SIGTERM through a self-pipe the poller can watch.
 //! - `server`: the reactor (one `Poller`, I/O only), connections, console.
 //! - `client`: the client's loop over stdin, the socket and signals.
+//! - `bench`: the load generator (`chatroom-bench`): simulated members,
+//!   one `Poller`, every delivery checked, figures reported.
 //!
 //! The binaries in `src/bin` are thin: flags, settings, run, exit code.
 
+pub mod bench;
 pub mod cli;
 pub mod client;
 pub mod command;

@@ -1,0 +1,396 @@
+//! `chatroom-bench`: a load generator that measures a chat server speaking
+//! our protocol, on this machine only.
+//!
+//! - `mod.rs` (here): the flags, the validated `Plan`, errors, and `run`,
+//!   which starts the server if asked and hands the plan to the driver.
+//! - `driver`: the event loop (one thread, one `Poller`) and its phases.
+//! - `wire`: the chat lines sent and the lines read back, parsed in place.
+//! - `stats`: which line reached whom, and latencies (a histogram).
+//! - `spawn`: the server the bench starts itself, and /proc figures.
+//! - `report`: the table for people and the JSON for machines.
+//!
+//! Exit codes: 0 every expected line arrived once, in order, intact; 1
+//! some line was lost, duplicated, reordered or garbled; 2 bad usage;
+//! 3 the run could not be made (server did not start, members could not
+//! join, the event loop failed).
+
+mod driver;
+mod report;
+mod spawn;
+mod stats;
+mod wire;
+
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+use unic_langid::LanguageIdentifier;
+
+pub use report::Report;
+
+use crate::i18n::{parse_lang, Localizer};
+use spawn::{Process, SpawnedServer};
+
+/// Exit code when lines were lost, duplicated, reordered or garbled.
+pub const EXIT_LOST: u8 = 1;
+/// Exit code for bad usage.
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code when the measurement could not be made.
+pub const EXIT_FAILED: u8 = 3;
+
+/// Most delivery-tracking memory a run may take (one bit per expected
+/// delivery plus four bytes per pair of members).
+const MAX_TRACKING_BYTES: u128 = 1 << 30;
+/// Longest chat line, its `\n` included: the server's default line limit.
+const MAX_LINE_SIZE: usize = 4097;
+
+/// Load generator for chatroom-server: simulated members join, chat and
+/// check every line that comes back. Loopback only.
+///
+/// Exit codes: 0 no line lost, duplicated, reordered or garbled; 1 some
+/// were; 2 bad usage; 3 the run failed (server, connections).
+#[derive(Debug, Parser)]
+#[command(name = "chatroom-bench", version)]
+pub struct BenchArgs {
+    /// Server to measure, HOST:PORT on this machine (127.0.0.1, ::1) [default 127.0.0.1:5555]
+    #[arg(long, value_name = "HOST:PORT", conflicts_with = "spawn")]
+    pub addr: Option<String>,
+    /// Start a chatroom-server for the run (flood control off) and stop it after
+    #[arg(long)]
+    pub spawn: bool,
+    /// The server program --spawn starts [default: chatroom-server next to this program]
+    #[arg(long, value_name = "PATH", requires = "spawn")]
+    pub server: Option<PathBuf>,
+    /// Process id of the server at --addr, to report its CPU time and memory
+    #[arg(long, conflicts_with = "spawn")]
+    pub pid: Option<u32>,
+    /// What the members do
+    #[arg(long, value_enum, default_value_t = Scenario::Burst)]
+    pub scenario: Scenario,
+    /// Simulated members
+    #[arg(long, default_value_t = 100)]
+    pub members: usize,
+    /// Lines each chatting member sends (burst, stalled)
+    #[arg(long, default_value_t = 100)]
+    pub lines: usize,
+    /// Bytes per chat line as sent, its newline included
+    #[arg(long, default_value_t = 64)]
+    pub size: usize,
+    /// Lines per second, all members together (paced)
+    #[arg(long, default_value_t = 500.0)]
+    pub rate: f64,
+    /// Seconds of sending (paced)
+    #[arg(long, default_value_t = 10.0)]
+    pub duration: f64,
+    /// Members that never read after joining (stalled)
+    #[arg(long, default_value_t = 10)]
+    pub stalled: usize,
+    /// Seconds the members stay joined before memory is measured (idle)
+    #[arg(long, default_value_t = 1.0)]
+    pub hold: f64,
+    /// Longest any one phase may take, in seconds
+    #[arg(long, default_value_t = 60)]
+    pub phase_timeout: u64,
+    /// Print the report as JSON
+    #[arg(long)]
+    pub json: bool,
+    /// No progress lines on stderr
+    #[arg(long)]
+    pub quiet: bool,
+    /// Language: en or zh-CN [default en]
+    #[arg(long, value_parser = parse_lang)]
+    pub lang: Option<LanguageIdentifier>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Scenario {
+    /// Each member sends --lines lines as fast as the server takes them
+    Burst,
+    /// --rate lines per second spread over the members for --duration seconds
+    Paced,
+    /// Members join and stay: join time and server memory per member
+    Idle,
+    /// --stalled members never read while the others chat as in burst
+    Stalled,
+}
+
+impl Scenario {
+    pub fn name(self) -> &'static str {
+        match self {
+            Scenario::Burst => "burst",
+            Scenario::Paced => "paced",
+            Scenario::Idle => "idle",
+            Scenario::Stalled => "stalled",
+        }
+    }
+}
+
+/// Where the server comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Addr(SocketAddr),
+    Spawn(PathBuf),
+}
+
+/// A checked run: every number consistent with every other.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub scenario: Scenario,
+    pub target: Target,
+    pub pid: Option<u32>,
+    pub members: usize,
+    stalled: usize,
+    lines: usize,
+    pub size: usize,
+    pub rate: f64,
+    pub duration: Duration,
+    pub hold: Duration,
+    pub phase_timeout: Duration,
+}
+
+impl Plan {
+    pub fn from_args(args: &BenchArgs) -> Result<Plan, BenchError> {
+        let target = if args.spawn {
+            let server = match &args.server {
+                Some(path) => path.clone(),
+                None => default_server()
+                    .map_err(|error| BenchError::usage("bench-error-no-server").io(error))?,
+            };
+            Target::Spawn(server)
+        } else {
+            Target::Addr(loopback_addr(
+                args.addr.as_deref().unwrap_or("127.0.0.1:5555"),
+            )?)
+        };
+        let stalled = if args.scenario == Scenario::Stalled {
+            args.stalled
+        } else {
+            0
+        };
+        let lines = match args.scenario {
+            Scenario::Idle => 0,
+            _ => args.lines,
+        };
+        let plan = Plan {
+            scenario: args.scenario,
+            target,
+            pid: args.pid,
+            members: args.members,
+            stalled,
+            lines,
+            size: args.size,
+            rate: args.rate,
+            duration: secs(args.duration)?,
+            hold: secs(args.hold)?,
+            phase_timeout: Duration::from_secs(args.phase_timeout.max(1)),
+        };
+        plan.check()?;
+        Ok(plan)
+    }
+
+    fn check(&self) -> Result<(), BenchError> {
+        let min_members = if self.scenario == Scenario::Idle {
+            1
+        } else {
+            2
+        };
+        if self.chatters() < min_members || self.stalled >= self.members {
+            return Err(BenchError::usage("bench-error-members")
+                .arg("min", min_members.to_string())
+                .arg("members", self.members.to_string())
+                .arg("stalled", self.stalled.to_string()));
+        }
+        if self.scenario == Scenario::Paced && !(self.rate > 0.0 && self.total_lines() > 0) {
+            return Err(BenchError::usage("bench-error-rate"));
+        }
+        if self.scenario != Scenario::Idle {
+            if self.lines_per_chatter() == 0 {
+                return Err(BenchError::usage("bench-error-lines"));
+            }
+            let min = wire::min_line_size(self.members, self.lines_per_chatter());
+            if self.size < min || self.size > MAX_LINE_SIZE {
+                return Err(BenchError::usage("bench-error-size")
+                    .arg("min", min.to_string())
+                    .arg("max", MAX_LINE_SIZE.to_string()));
+            }
+        }
+        let footprint =
+            stats::DeliveryTracker::footprint(self.chatters(), self.lines_per_chatter());
+        if footprint > MAX_TRACKING_BYTES {
+            return Err(BenchError::usage("bench-error-too-big")
+                .arg("mib", (footprint >> 20).to_string())
+                .arg("limit", (MAX_TRACKING_BYTES >> 20).to_string()));
+        }
+        Ok(())
+    }
+
+    /// Members that never read (the `stalled` scenario).
+    pub fn stalled(&self) -> usize {
+        self.stalled
+    }
+
+    /// Members that read, and send in the chatting scenarios.
+    pub fn chatters(&self) -> usize {
+        self.members - self.stalled
+    }
+
+    /// Chat lines of the whole run.
+    pub fn total_lines(&self) -> u64 {
+        match self.scenario {
+            Scenario::Idle => 0,
+            Scenario::Paced => (self.rate * self.duration.as_secs_f64()).round() as u64,
+            Scenario::Burst | Scenario::Stalled => (self.chatters() * self.lines) as u64,
+        }
+    }
+
+    /// The most lines one chatter sends.
+    pub fn lines_per_chatter(&self) -> usize {
+        match self.scenario {
+            Scenario::Paced => self.total_lines().div_ceil(self.chatters() as u64) as usize,
+            _ => self.lines,
+        }
+    }
+
+    /// Every line reaches every chatter but its sender.
+    pub fn expected_deliveries(&self) -> u64 {
+        self.total_lines() * (self.chatters() as u64).saturating_sub(1)
+    }
+}
+
+fn secs(value: f64) -> Result<Duration, BenchError> {
+    Duration::try_from_secs_f64(value)
+        .map_err(|_| BenchError::usage("bench-error-seconds").arg("value", value.to_string()))
+}
+
+/// `chatroom-server` in the directory of this program.
+fn default_server() -> io::Result<PathBuf> {
+    let me = std::env::current_exe()?;
+    let server = me.with_file_name(format!("chatroom-server{}", std::env::consts::EXE_SUFFIX));
+    if server.is_file() {
+        Ok(server)
+    } else {
+        Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            server.display().to_string(),
+        ))
+    }
+}
+
+/// The first loopback address `text` resolves to; anything else is
+/// refused, so the bench can never load someone else's machine.
+fn loopback_addr(text: &str) -> Result<SocketAddr, BenchError> {
+    let addrs: Vec<SocketAddr> = text
+        .to_socket_addrs()
+        .map_err(|error| {
+            BenchError::usage("bench-error-resolve")
+                .arg("addr", text.to_string())
+                .io(error)
+        })?
+        .collect();
+    addrs
+        .iter()
+        .find(|addr| addr.ip().is_loopback())
+        .copied()
+        .ok_or_else(|| BenchError::usage("bench-error-not-loopback").arg("addr", text.to_string()))
+}
+
+/// A failure, as a message id and its arguments; rendered by the binary.
+#[derive(Debug)]
+pub struct BenchError {
+    usage: bool,
+    id: &'static str,
+    args: Vec<(&'static str, String)>,
+    error: Option<io::Error>,
+}
+
+impl BenchError {
+    pub fn usage(id: &'static str) -> Self {
+        BenchError {
+            usage: true,
+            id,
+            args: Vec::new(),
+            error: None,
+        }
+    }
+
+    pub fn run(id: &'static str) -> Self {
+        BenchError {
+            usage: false,
+            ..BenchError::usage(id)
+        }
+    }
+
+    pub fn arg(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.args.push((name, value.into()));
+        self
+    }
+
+    /// The cause, shown as `$reason`.
+    pub fn io(mut self, error: io::Error) -> Self {
+        self.error = Some(error);
+        self
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        if self.usage {
+            EXIT_USAGE
+        } else {
+            EXIT_FAILED
+        }
+    }
+
+    pub fn localize(&self, localizer: &Localizer) -> String {
+        let mut args: Vec<(&str, fluent_bundle::FluentValue<'_>)> = self
+            .args
+            .iter()
+            .map(|(name, value)| (*name, value.as_str().into()))
+            .collect();
+        if let Some(error) = &self.error {
+            args.push(("reason", localizer.io_reason(error).into()));
+        }
+        localizer.tr(self.id, &args)
+    }
+}
+
+/// Lets the bench hold as many connections as the system allows: the
+/// soft limit on open files is raised to the hard limit.
+fn raise_fd_limit() {
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    let limit = getrlimit(Resource::Nofile);
+    if let (Some(current), Some(maximum)) = (limit.current, limit.maximum) {
+        if current < maximum {
+            let raised = Rlimit {
+                current: Some(maximum),
+                maximum: Some(maximum),
+            };
+            let _ = setrlimit(Resource::Nofile, raised);
+        }
+    }
+}
+
+/// Runs the plan: starts the server if asked, drives the members, and
+/// returns the report. The spawned server is stopped on every path.
+pub fn run(plan: &Plan, localizer: &Localizer, quiet: bool) -> Result<Report, BenchError> {
+    raise_fd_limit();
+    let (server, addr) = match &plan.target {
+        Target::Spawn(program) => {
+            let server = SpawnedServer::start(program, plan.members)?;
+            let addr = server.addr;
+            (Some(server), addr)
+        }
+        Target::Addr(addr) => (None, *addr),
+    };
+    let pid = server.as_ref().map(SpawnedServer::pid).or(plan.pid);
+    let bench = driver::Bench::new(
+        plan,
+        localizer,
+        addr,
+        server.as_ref().map(|server| &server.log),
+        pid.map(Process::Pid),
+        quiet,
+    )?;
+    let observed = bench.run()?;
+    Ok(Report::new(plan, addr, pid, observed))
+}
