@@ -710,8 +710,10 @@ impl<'a> Bench<'a> {
                     self.consume(index, carried + n, now_us);
                     // A short read emptied the socket: on Linux, data that
                     // arrives later raises a new edge, so the read that
-                    // would only say WouldBlock is saved.
-                    if n < SCRATCH_BYTES {
+                    // would only say WouldBlock is saved. Not while looking
+                    // for the end of the stalled members: a FIN that came
+                    // with the last data raises no new edge.
+                    if n < SCRATCH_BYTES && !self.reading_stalled {
                         return;
                     }
                     if n >= budget {

@@ -84,9 +84,10 @@ pub struct BenchArgs {
     /// Seconds of sending (paced)
     #[arg(long, default_value_t = 10.0)]
     pub duration: f64,
-    /// Members that never read after joining (stalled)
-    #[arg(long, default_value_t = 10)]
-    pub stalled: usize,
+    /// Members that never read after joining (stalled [default 10]; paced
+    /// [default 0])
+    #[arg(long)]
+    pub stalled: Option<usize>,
     /// Seconds the members stay joined before memory is measured (idle)
     #[arg(long, default_value_t = 1.0)]
     pub hold: f64,
@@ -113,6 +114,8 @@ pub enum Scenario {
     /// Members join and stay: join time and server memory per member
     Idle,
     /// --stalled members never read while the others chat as in burst
+    /// (with paced, --stalled members never read while the others chat at
+    /// --rate)
     Stalled,
 }
 
@@ -164,10 +167,10 @@ impl Plan {
                 args.addr.as_deref().unwrap_or("127.0.0.1:5555"),
             )?)
         };
-        let stalled = if args.scenario == Scenario::Stalled {
-            args.stalled
-        } else {
-            0
+        let stalled = match args.scenario {
+            Scenario::Stalled => args.stalled.unwrap_or(10),
+            Scenario::Paced => args.stalled.unwrap_or(0),
+            Scenario::Burst | Scenario::Idle => 0,
         };
         let lines = match args.scenario {
             Scenario::Idle => 0,

@@ -176,7 +176,7 @@ impl Report {
                 ),
             ]);
         }
-        if self.scenario == Scenario::Stalled {
+        if self.stalled > 0 {
             rows.extend([
                 (
                     "bench-row-stalled",

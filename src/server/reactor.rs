@@ -40,6 +40,18 @@ const FIRST_CLIENT: ClientId = 3;
 /// Most bytes read from one connection per event, so one busy client cannot
 /// starve the others; the poller reports the rest next turn.
 const READ_BUDGET: usize = 64 * 1024;
+/// The pause after a walk over every member, as a share of the walk's
+/// time. Measured with chatroom-bench (500 members, 500 lines/s): 0 gives
+/// p99 latency 5.6 ms at 4.0 µs of server CPU per delivery, 0.4 gives
+/// 7.5 ms at 2.9 µs, 1 gives 13 ms at 2.1 µs. With 10,000 members joining
+/// at once, no pause took 49.5 s (machine busy) for every join to reach
+/// everyone, 0.4 takes
+/// 2.6 s.
+const WALK_PAUSE: f32 = 0.4;
+/// Kernel send buffer of each connection (Linux doubles it). Fixed instead
+/// of autotuned (up to 4 MiB a socket), so a member that stops reading
+/// holds at most this much kernel memory besides its `max_queue_bytes`.
+const SEND_BUFFER: usize = 256 * 1024;
 /// Capacity of the reused frame list kept between reads.
 const FRAMES_KEPT: usize = 1024;
 /// How long a closing connection may take to receive its last lines, and
@@ -88,9 +100,9 @@ pub struct Reactor<'a, W: Write> {
     /// that is behind needs a write.
     backlog_grew: bool,
     /// The earliest time of the next walk over every member. A walk costs a
-    /// `writev` per member; waiting as long as the last one took before
-    /// the next lets broadcasts that arrive meanwhile share those writes.
-    /// At most half the time goes to walks; a small room never waits.
+    /// `writev` per member; waiting `WALK_PAUSE` of the last walk's time
+    /// before the next lets broadcasts that arrive meanwhile share those
+    /// writes. A small room's walk is short, so it hardly waits.
     next_walk_at: Instant,
     /// Closing connections by deadline; deadlines are pushed in time order.
     lingering: VecDeque<(Instant, ClientId)>,
@@ -278,6 +290,7 @@ impl<'a, W: Write> Reactor<'a, W> {
             }
             let _ = stream.set_nodelay(true);
             let _ = set_keepalive(&stream);
+            let _ = rustix::net::sockopt::set_socket_send_buffer_size(&stream, SEND_BUFFER);
             let id = self.next_id;
             self.next_id += 1;
             // SAFETY: a connection is deleted from the poller in `close_now`
@@ -516,7 +529,7 @@ impl<'a, W: Write> Reactor<'a, W> {
                 let oldest = conns.values().filter_map(Conn::cursor).min();
                 backlog.release_before(oldest.unwrap_or(backlog.end()));
                 let now = Instant::now();
-                self.next_walk_at = now + (now - started);
+                self.next_walk_at = now + (now - started).mul_f32(WALK_PAUSE);
             } else if !touched.is_empty() {
                 for id in touched.drain(..) {
                     if let Some(conn) = conns.get_mut(&id) {
