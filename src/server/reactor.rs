@@ -45,8 +45,7 @@ const READ_BUDGET: usize = 64 * 1024;
 /// p99 latency 5.6 ms at 4.0 µs of server CPU per delivery, 0.4 gives
 /// 7.5 ms at 2.9 µs, 1 gives 13 ms at 2.1 µs. With 10,000 members joining
 /// at once, no pause took 49.5 s (machine busy) for every join to reach
-/// everyone, 0.4 takes
-/// 2.6 s.
+/// everyone, 0.4 takes 2.6 s.
 const WALK_PAUSE: f32 = 0.4;
 /// Kernel send buffer of each connection (Linux doubles it). Fixed instead
 /// of autotuned (up to 4 MiB a socket), so a member that stops reading
