@@ -41,11 +41,12 @@ const FIRST_CLIENT: ClientId = 3;
 /// starve the others; the poller reports the rest next turn.
 const READ_BUDGET: usize = 64 * 1024;
 /// The pause after a walk over every member, as a share of the walk's
-/// time. Measured with chatroom-bench (500 members, 500 lines/s): 0 gives
-/// p99 latency 5.6 ms at 4.0 µs of server CPU per delivery, 0.4 gives
-/// 7.5 ms at 2.9 µs, 1 gives 13 ms at 2.1 µs. With 10,000 members joining
-/// at once, no pause took 49.5 s (machine busy) for every join to reach
-/// everyone, 0.4 takes 2.6 s.
+/// time: latency traded for fewer writes. Measured with chatroom-bench
+/// (500 members, 500 lines/s, median of 3): 0.4 gives p99 latency 7.1 ms at
+/// 2.9 µs of server CPU per delivery, 0.5 gives 8.6 ms at 2.7 µs; no pause
+/// gave about 5.6 ms at 4.0 µs. With 10,000 members joining at once, no
+/// pause took 49.5 s (machine busy) for every join to reach everyone, 0.4
+/// takes about 3 s.
 const WALK_PAUSE: f32 = 0.4;
 /// Kernel send buffer of each connection (Linux doubles it). Fixed instead
 /// of autotuned (up to 4 MiB a socket), so a member that stops reading
