@@ -8,7 +8,8 @@
 //! - `i18n`: the `Localizer` over the embedded Fluent files, with fallback.
 //! - `settings` and `cli`: settings.toml and flags merged into `Settings`.
 //! - `signals`: SIGINT/SIGTERM through a self-pipe the poller can watch.
-//! - `server`: the reactor (one `Poller`, I/O only), connections, console.
+//! - `server`: the reactor (one `Poller`, I/O only), the room-wide backlog
+//!   of broadcasts, connections, per-address counts, the console.
 //! - `client`: the client's loop over stdin, the socket and signals.
 //! - `bench`: the load generator (`chatroom-bench`): simulated members,
 //!   one `Poller`, every delivery checked, figures reported.

@@ -1,5 +1,8 @@
 //! The chat server: binding the listener and running the reactor over the
 //! room. I/O only; the room's rules live in `room`.
+//!
+//! `reactor` is the loop; `conn` one connection; `backlog` the broadcasts,
+//! stored once; `addresses` the `max_per_ip` counts; `console` stdin.
 
 mod addresses;
 mod backlog;
