@@ -31,7 +31,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use polling::{Event, Events, Poller};
 
-use common::{settings_file, LineStream, Peer, Server};
+use common::{settings_file, Peer, Server};
 
 #[test]
 fn soak_short() {
@@ -1568,28 +1568,14 @@ impl Drop for Soak {
 /// get their own mappings, returned on free, so that RSS follows the live
 /// queues (other allocators ignore the variable).
 fn start_server(settings: &str) -> Server {
-    let mut child = Command::new(common::SERVER)
+    let mut command = Command::new(common::SERVER);
+    command
         .args(["--host", "127.0.0.1", "--port", "0", "--config", settings])
         .env("GLIBC_TUNABLES", GLIBC_TUNABLES)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn chatroom-server");
-    let stdout = child.stdout.take().expect("server stdout");
-    let mut log = LineStream::new(stdout);
-    let addr = loop {
-        let line = log.next_line().expect("server exited before listening");
-        if let Some(addr) = line.split_whitespace().find_map(|word| word.parse().ok()) {
-            break addr;
-        }
-    };
-    Server {
-        child,
-        addr,
-        stdin: None,
-        log,
-    }
+        .stderr(Stdio::inherit());
+    Server::spawn(command)
 }
 
 /// A non-blocking loopback connection; a member that may stall gets a tiny

@@ -357,26 +357,10 @@ impl BenchError {
     }
 }
 
-/// Lets the bench hold as many connections as the system allows: the
-/// soft limit on open files is raised to the hard limit.
-fn raise_fd_limit() {
-    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
-    let limit = getrlimit(Resource::Nofile);
-    if let (Some(current), Some(maximum)) = (limit.current, limit.maximum) {
-        if current < maximum {
-            let raised = Rlimit {
-                current: Some(maximum),
-                maximum: Some(maximum),
-            };
-            let _ = setrlimit(Resource::Nofile, raised);
-        }
-    }
-}
-
 /// Runs the plan: starts the server if asked, drives the members, and
 /// returns the report. The spawned server is stopped on every path.
 pub fn run(plan: &Plan, localizer: &Localizer, quiet: bool) -> Result<Report, BenchError> {
-    raise_fd_limit();
+    crate::server::raise_fd_limit();
     let (server, addr) = match &plan.target {
         Target::Spawn(program) => {
             let server = SpawnedServer::start(program, plan.members)?;

@@ -103,10 +103,11 @@ pub fn run(
         .map_err(ServerError::EventLoop)
 }
 
-/// Lets the server hold as many connections as the system allows: the soft
-/// limit on open files (often 1024) is raised to the hard limit. Failing
-/// that, the server runs within the old limit.
-fn raise_fd_limit() {
+/// Lets the process hold as many connections as the system allows: the
+/// soft limit on open files (often 1024) is raised to the hard limit.
+/// Failing that, it runs within the old limit. The server and the bench
+/// both call it.
+pub fn raise_fd_limit() {
     use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
     let limit = getrlimit(Resource::Nofile);
     if let (Some(current), Some(maximum)) = (limit.current, limit.maximum) {

@@ -137,6 +137,12 @@ impl Server {
         if let Some(dir) = dir {
             command.current_dir(dir);
         }
+        Server::spawn(command)
+    }
+
+    /// Runs `command` (the server with its flags, stdout piped) and waits
+    /// until it prints the address it listens on.
+    pub fn spawn(mut command: Command) -> Server {
         let mut child = command.spawn().expect("spawn chatroom-server");
         let stdout = child.stdout.take().expect("server stdout");
         let stdin = child.stdin.take();
