@@ -641,6 +641,17 @@ mod tests {
         RoomEvent::Send { to, notice }
     }
 
+    /// The leave notice every member gets.
+    fn left(name: &str, reason: LeaveReason) -> RoomEvent {
+        RoomEvent::Broadcast {
+            except: None,
+            notice: Notice::Left {
+                name: name.into(),
+                reason,
+            },
+        }
+    }
+
     fn joined(room: &mut Room, id: ClientId, name: &str) {
         room.connect(id, start());
         room.line(id, name, start());
@@ -886,13 +897,7 @@ mod tests {
             [
                 send(1, Notice::Bye),
                 RoomEvent::Close(1),
-                RoomEvent::Broadcast {
-                    except: None,
-                    notice: Notice::Left {
-                        name: "alice".into(),
-                        reason: LeaveReason::Quit
-                    }
-                },
+                left("alice", LeaveReason::Quit),
             ]
         );
         // the name is free again
@@ -918,13 +923,7 @@ mod tests {
             [
                 send(2, Notice::TooSlow),
                 RoomEvent::Close(2),
-                RoomEvent::Broadcast {
-                    except: None,
-                    notice: Notice::Left {
-                        name: "bob".into(),
-                        reason: LeaveReason::TooSlow
-                    }
-                },
+                left("bob", LeaveReason::TooSlow),
             ]
         );
     }
@@ -997,7 +996,6 @@ mod tests {
     }
 
     fn chat(from: ClientId, name: &str, text: &str) -> RoomEvent {
-        let _ = from;
         RoomEvent::Broadcast {
             except: Some(from),
             notice: Notice::Chat {
@@ -1068,13 +1066,7 @@ mod tests {
             [
                 send(1, Notice::Flooded),
                 RoomEvent::Close(1),
-                RoomEvent::Broadcast {
-                    except: None,
-                    notice: Notice::Left {
-                        name: "alice".into(),
-                        reason: LeaveReason::Flood
-                    }
-                },
+                left("alice", LeaveReason::Flood),
             ],
             "the held flood is dropped, not delivered"
         );
@@ -1098,13 +1090,7 @@ mod tests {
                 chat(1, "alice", "b"),
                 send(1, Notice::Bye),
                 RoomEvent::Close(1),
-                RoomEvent::Broadcast {
-                    except: None,
-                    notice: Notice::Left {
-                        name: "alice".into(),
-                        reason: LeaveReason::Quit
-                    }
-                },
+                left("alice", LeaveReason::Quit),
             ],
             "each held line in order, then one departure"
         );
