@@ -84,6 +84,11 @@ impl Localizer {
         }
     }
 
+    /// The language this localizer renders.
+    pub fn lang(&self) -> &LanguageIdentifier {
+        &self.lang
+    }
+
     /// The English localizer, for errors found before a language is known.
     pub fn english() -> Self {
         Localizer::new(&unic_langid::langid!("en"))
@@ -126,6 +131,67 @@ impl Localizer {
             _ => return error.to_string(),
         };
         self.tr(id, &[])
+    }
+}
+
+/// A shipped language, as an index into `AVAILABLE`: small and `Copy`, for
+/// the room and the fan-out, which key rendering by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Lang(u8);
+
+impl Lang {
+    /// The fallback language, English.
+    pub const EN: Lang = Lang(0);
+
+    /// Every shipped language, in `AVAILABLE` order.
+    pub fn all() -> impl Iterator<Item = Lang> {
+        (0..AVAILABLE.len() as u8).map(Lang)
+    }
+
+    /// The shipped language `id` names (as `parse_lang` gives it).
+    pub fn of(id: &LanguageIdentifier) -> Option<Lang> {
+        let tag = id.to_string();
+        AVAILABLE
+            .iter()
+            .position(|shipped| *shipped == tag)
+            .map(|index| Lang(index as u8))
+    }
+
+    /// A user's tag (`zh`, `zh_CN`, `en-US`) as a shipped language.
+    pub fn parse(text: &str) -> Option<Lang> {
+        Lang::of(&parse_lang(text).ok()?)
+    }
+
+    /// The language's tag, as in `AVAILABLE`.
+    pub fn tag(self) -> &'static str {
+        AVAILABLE[self.0 as usize]
+    }
+
+    /// Position in `AVAILABLE`, for tables indexed by language.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// One `Localizer` per shipped language, built once.
+#[derive(Debug)]
+pub struct Localizers {
+    by_lang: Vec<Localizer>,
+}
+
+impl Default for Localizers {
+    fn default() -> Self {
+        Localizers {
+            by_lang: Lang::all()
+                .map(|lang| Localizer::new(&lang.tag().parse().unwrap_or_default()))
+                .collect(),
+        }
+    }
+}
+
+impl Localizers {
+    pub fn get(&self, lang: Lang) -> &Localizer {
+        &self.by_lang[lang.index()]
     }
 }
 

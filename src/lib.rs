@@ -27,3 +27,4 @@ pub mod room;
 pub mod server;
 pub mod settings;
 pub mod signals;
+pub mod timers;

@@ -1,5 +1,5 @@
 //! Turns a semantic `Notice` into the bytes a connection receives: one or
-//! more complete lines in the server's language.
+//! more complete lines in the connection's language.
 //!
 //! System notices get the `* ` prefix here, on every line, so that no
 //! translation can forget it; chat lines (`name: text`) never have it.
@@ -29,7 +29,7 @@ pub fn render(localizer: &Localizer, notice: &Notice, out: &mut String) {
         }
         Notice::Greeting => tr("greeting", &[]),
         Notice::NamePrompt => tr("name-prompt", &[]),
-        Notice::NameRejected(problem) => match problem {
+        Notice::NameRejected { problem } => match problem {
             NameProblem::TooLong => tr("name-too-long", &[("max", MAX_NAME_CHARS.into())]),
             NameProblem::BadCharacters => tr("name-bad-characters", &[]),
             NameProblem::Taken(name) => tr("name-taken", &[("name", name.into())]),
@@ -99,81 +99,89 @@ fn chat_line(out: &mut String, line: String) {
 mod tests {
     use super::*;
     use crate::i18n::parse_lang;
+    use crate::room::NoticeKind;
 
-    fn all_notices() -> Vec<Notice> {
+    /// Samples of every kind of notice: the match is exhaustive, so a new
+    /// notice does not compile until it has samples here.
+    fn samples(kind: NoticeKind) -> Vec<Notice> {
         let name = || "alice".to_string();
-        let mut notices = vec![
-            Notice::Greeting,
-            Notice::NamePrompt,
-            Notice::JoinFirst {
+        match kind {
+            NoticeKind::Greeting => vec![Notice::Greeting],
+            NoticeKind::NamePrompt => vec![Notice::NamePrompt],
+            NoticeKind::NameRejected => [
+                NameProblem::TooLong,
+                NameProblem::BadCharacters,
+                NameProblem::Taken(name()),
+                NameProblem::Reserved(name()),
+            ]
+            .into_iter()
+            .map(|problem| Notice::NameRejected { problem })
+            .collect(),
+            NoticeKind::JoinFirst => vec![Notice::JoinFirst {
                 command: "/list".into(),
-            },
-            Notice::Welcome {
-                name: name(),
-                others: 0,
-            },
-            Notice::Welcome {
-                name: name(),
-                others: 1,
-            },
-            Notice::Welcome {
-                name: name(),
-                others: 12,
-            },
-            Notice::Joined { name: name() },
-            Notice::Chat {
-                from: name(),
-                text: "hi".into(),
-            },
-            Notice::Admin { text: "hi".into() },
-            Notice::Private {
-                from: name(),
-                text: "hi".into(),
-            },
-            Notice::PrivateSent { to: name() },
-            Notice::PrivateUsage,
-            Notice::PrivateToSelf,
-            Notice::NoSuchMember { name: name() },
-            Notice::Members {
-                names: vec![name()],
-            },
-            Notice::Members {
-                names: vec![name(), "bob".into()],
-            },
-            Notice::Help,
-            Notice::UnknownCommand {
-                command: "/x".into(),
-            },
-            Notice::LineTooLong { max_bytes: 4096 },
-            Notice::Bye,
-            Notice::TooSlow,
-            Notice::SlowDown,
-            Notice::Flooded,
-            Notice::NameTimeout { seconds: 60 },
-            Notice::RoomFull { max_clients: 10 },
-            Notice::AddressFull { max_per_ip: 16 },
-            Notice::Closed,
-        ];
-        for problem in [
-            NameProblem::TooLong,
-            NameProblem::BadCharacters,
-            NameProblem::Taken(name()),
-            NameProblem::Reserved(name()),
-        ] {
-            notices.push(Notice::NameRejected(problem));
-        }
-        for reason in [
-            LeaveReason::Quit,
-            LeaveReason::Lost,
-            LeaveReason::TooSlow,
-            LeaveReason::Flood,
-        ] {
-            notices.push(Notice::Left {
+            }],
+            NoticeKind::Welcome => [0, 1, 12]
+                .into_iter()
+                .map(|others| Notice::Welcome {
+                    name: name(),
+                    others,
+                })
+                .collect(),
+            NoticeKind::Joined => vec![Notice::Joined { name: name() }],
+            NoticeKind::Left => [
+                LeaveReason::Quit,
+                LeaveReason::Lost,
+                LeaveReason::TooSlow,
+                LeaveReason::Flood,
+            ]
+            .into_iter()
+            .map(|reason| Notice::Left {
                 name: name(),
                 reason,
-            });
+            })
+            .collect(),
+            NoticeKind::Chat => vec![Notice::Chat {
+                from: name(),
+                text: "hi".into(),
+            }],
+            NoticeKind::Admin => vec![Notice::Admin { text: "hi".into() }],
+            NoticeKind::Private => vec![Notice::Private {
+                from: name(),
+                text: "hi".into(),
+            }],
+            NoticeKind::PrivateSent => vec![Notice::PrivateSent { to: name() }],
+            NoticeKind::PrivateUsage => vec![Notice::PrivateUsage],
+            NoticeKind::PrivateToSelf => vec![Notice::PrivateToSelf],
+            NoticeKind::NoSuchMember => vec![Notice::NoSuchMember { name: name() }],
+            NoticeKind::Members => vec![
+                Notice::Members {
+                    names: vec![name()],
+                },
+                Notice::Members {
+                    names: vec![name(), "bob".into()],
+                },
+            ],
+            NoticeKind::Help => vec![Notice::Help],
+            NoticeKind::UnknownCommand => vec![Notice::UnknownCommand {
+                command: "/x".into(),
+            }],
+            NoticeKind::LineTooLong => vec![Notice::LineTooLong { max_bytes: 4096 }],
+            NoticeKind::Bye => vec![Notice::Bye],
+            NoticeKind::TooSlow => vec![Notice::TooSlow],
+            NoticeKind::SlowDown => vec![Notice::SlowDown],
+            NoticeKind::Flooded => vec![Notice::Flooded],
+            NoticeKind::NameTimeout => vec![Notice::NameTimeout { seconds: 60 }],
+            NoticeKind::RoomFull => vec![Notice::RoomFull { max_clients: 10 }],
+            NoticeKind::AddressFull => vec![Notice::AddressFull { max_per_ip: 16 }],
+            NoticeKind::Closed => vec![Notice::Closed],
         }
-        notices
+    }
+
+    fn all_notices() -> Vec<Notice> {
+        NoticeKind::ALL
+            .iter()
+            .flat_map(|&kind| samples(kind))
+            .collect()
     }
 
     #[test]

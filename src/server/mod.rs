@@ -1,13 +1,16 @@
 //! The chat server: binding the listener and running the reactor over the
 //! room. I/O only; the room's rules live in `room`.
 //!
-//! `reactor` is the loop; `conn` one connection; `backlog` the broadcasts,
-//! stored once; `addresses` the `max_per_ip` counts; `console` stdin.
+//! `reactor` is the loop (accept, read, feed the room, close); `fanout`
+//! how the room's events reach the sockets (backlogs per language, member
+//! cursors and skip rules, paced `sendmsg`); `backlog` one language's
+//! broadcasts, stored once; `conn` one connection's read side; `console`
+//! stdin.
 
-mod addresses;
 mod backlog;
 mod conn;
 mod console;
+mod fanout;
 mod reactor;
 
 use std::io::{self, Write};
@@ -16,7 +19,7 @@ use std::time::Duration;
 
 pub use reactor::Limits;
 
-use crate::i18n::{Localizer, AVAILABLE};
+use crate::i18n::{Lang, Localizer, AVAILABLE};
 use crate::room::{FloodLimit, Room, RoomConfig};
 use crate::settings::ServerSettings;
 
@@ -84,7 +87,9 @@ pub fn run(
     let room = Room::new(RoomConfig {
         max_clients: settings.max_clients,
         max_line_bytes: settings.max_line_bytes,
+        max_per_ip: (settings.max_per_ip > 0).then_some(settings.max_per_ip),
         reserved_names,
+        lang: Lang::of(localizer.lang()).unwrap_or(Lang::EN),
         flood: (settings.flood_rate > 0).then(|| FloodLimit {
             burst: u32::try_from(settings.flood_burst).unwrap_or(u32::MAX),
             per_second: u32::try_from(settings.flood_rate).unwrap_or(u32::MAX),
@@ -96,7 +101,6 @@ pub fn run(
     let limits = Limits {
         max_line_bytes: settings.max_line_bytes,
         max_queue_bytes: settings.max_queue_bytes,
-        max_per_ip: settings.max_per_ip,
     };
     reactor::Reactor::new(listener, room, localizer, log, limits, use_console)
         .and_then(reactor::Reactor::run)

@@ -1,53 +1,44 @@
 //! The server's event loop: one thread, one `Poller`, watching the listener,
-//! the console, the signal pipe and every client socket.
+//! the console, the signal pipe and every client socket. I/O only: it
+//! accepts, reads, feeds the room, hands the room's events to the fan-out,
+//! has it write, and closes.
 //!
 //! Invariants:
-//! - Every source is registered in oneshot mode; `flush_touched` re-arms each
-//!   connection from its state (readable unless closing, writable while
-//!   output is pending), including connections a broadcast wrote to while
-//!   another was being handled.
-//! - Reads come first; then each touched connection gets one `writev` with
-//!   all it has pending, once per loop turn.
-//! - A broadcast is rendered once and stored once, in the `Backlog`; each
-//!   member's cursor walks it. Members hear broadcasts from their welcome
-//!   until their close.
+//! - Every source is registered in oneshot mode; at the end of each turn
+//!   every connection that fired or was written to is re-armed from its
+//!   state: readable unless closing or held back by backpressure, writable
+//!   while the fan-out has bytes for it.
+//! - Reads come first; then the fan-out writes each connection once (one
+//!   gathered `sendmsg`) per turn, or walks every member when a broadcast
+//!   is due.
 //! - A connection is closed in one place, `close_now`, which deletes it from
 //!   the poller before dropping it. Nothing here blocks.
 
-use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::io::{self, Write};
 use std::net::{Shutdown, TcpListener};
 use std::time::{Duration, Instant};
 
 use polling::{Event, Events, Poller};
 
-use super::addresses::AddressCounts;
-use super::backlog::Backlog;
 use super::conn::{Conn, Interest, ReadOutcome};
 use super::console::{Console, ConsoleInput};
-use crate::i18n::Localizer;
+use super::fanout::{FanOut, Flushed, IdHasher};
+use crate::i18n::{Lang, Localizer};
 use crate::protocol::Frame;
-use crate::render::render;
-use crate::room::{ClientId, LeaveReason, Notice, Room, RoomEvent};
+use crate::room::{ConnId, LeaveReason, LogEntry, Room, RoomEvent};
 use crate::signals::{self, SignalPipe};
+use crate::timers::Timers;
 
 const LISTENER: usize = 0;
 const CONSOLE: usize = 1;
 const SIGNALS: usize = 2;
-const FIRST_CLIENT: ClientId = 3;
+const FIRST_CLIENT: ConnId = 3;
 
 /// Most bytes read from one connection per event, so one busy client cannot
 /// starve the others; the poller reports the rest next turn.
 const READ_BUDGET: usize = 64 * 1024;
-/// The pause after a walk over every member, as a share of the walk's
-/// time: latency traded for fewer writes. Measured with chatroom-bench
-/// (500 members, 500 lines/s, median of 3): 0.4 gives p99 latency 7.1 ms at
-/// 2.9 µs of server CPU per delivery, 0.5 gives 8.6 ms at 2.7 µs; no pause
-/// gave about 5.6 ms at 4.0 µs. With 10,000 members joining at once, no
-/// pause took 49.5 s (machine busy) for every join to reach everyone, 0.4
-/// takes about 3 s.
-const WALK_PAUSE: f32 = 0.4;
 /// Kernel send buffer of each connection (Linux doubles it). Fixed instead
 /// of autotuned (up to 4 MiB a socket), so a member that stops reading
 /// holds at most this much kernel memory besides its `max_queue_bytes`.
@@ -66,13 +57,20 @@ const KEEPALIVE_IDLE: Duration = Duration::from_secs(60);
 const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
 const KEEPALIVE_PROBES: u32 = 6;
 
-/// Limits the reactor enforces itself (the room enforces the rest).
+/// Limits the reactor and the fan-out apply (the room enforces the rest).
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub max_line_bytes: usize,
     pub max_queue_bytes: usize,
-    /// Connections allowed per remote address; 0 = no cap.
-    pub max_per_ip: usize,
+}
+
+/// What the reactor does at a deadline of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum ServerTimer {
+    /// A closing connection's time to take its last bytes is up.
+    Linger(ConnId),
+    /// Accept again after running out of descriptors.
+    AcceptPause,
 }
 
 pub struct Reactor<'a, W: Write> {
@@ -81,33 +79,26 @@ pub struct Reactor<'a, W: Write> {
     /// `None` when stdin cannot be watched or has reached EOF.
     console: Option<Console>,
     signals: SignalPipe,
-    conns: HashMap<ClientId, Conn, BuildHasherDefault<IdHasher>>,
+    /// The read side of every open connection.
+    conns: HashMap<ConnId, Conn, BuildHasherDefault<IdHasher>>,
     room: Room,
+    /// The write side: sockets, backlogs, cursors.
+    fanout: FanOut,
+    /// The server's language, for its log.
     localizer: &'a Localizer,
+    log_lang: Lang,
     /// The server's log of room events (its stdout), flushed once per turn.
     log: W,
     limits: Limits,
-    next_id: ClientId,
+    next_id: ConnId,
     /// The time this loop turn started: the room's clock.
     now: Instant,
-    /// Open connections per remote address.
-    addresses: AddressCounts,
-    /// Connections whose queue or interest may have changed this turn.
-    touched: Vec<ClientId>,
-    /// Every broadcast's bytes, once, until every member has them.
-    backlog: Backlog,
-    /// Set when a broadcast was appended and not yet sent: every member
-    /// that is behind needs a write.
-    backlog_grew: bool,
-    /// The earliest time of the next walk over every member. A walk costs a
-    /// `writev` per member; waiting `WALK_PAUSE` of the last walk's time
-    /// before the next lets broadcasts that arrive meanwhile share those
-    /// writes. A small room's walk is short, so it hardly waits.
-    next_walk_at: Instant,
-    /// Closing connections by deadline; deadlines are pushed in time order.
-    lingering: VecDeque<(Instant, ClientId)>,
-    /// Set while accepting is paused after EMFILE/ENFILE.
-    accept_paused_until: Option<Instant>,
+    timers: Timers<ServerTimer>,
+    /// Connections to re-arm at the end of this turn.
+    rearm: Vec<ConnId>,
+    /// Connections with lines left unread while backpressure holds the
+    /// room back; read again once it ends.
+    held_back: Vec<ConnId>,
     /// Set after a failed `accept` is logged, until one succeeds: a failure
     /// that repeats is logged once.
     accept_failing: bool,
@@ -117,8 +108,8 @@ pub struct Reactor<'a, W: Write> {
     scratch: Vec<u8>,
     /// Lines of the read being handled; kept to reuse its allocation.
     frames: Vec<Frame>,
-    /// Render buffer, reused for every notice.
-    line: String,
+    /// What the last flush did to each connection; kept for its allocation.
+    flushed: Vec<(ConnId, Flushed)>,
     /// Whether to watch stdin for administrator lines.
     use_console: bool,
 }
@@ -141,6 +132,7 @@ impl<'a, W: Write> Reactor<'a, W> {
             poller.add(&listener, Event::readable(LISTENER))?;
             poller.add(signals.reader(), Event::readable(SIGNALS))?;
         }
+        let log_lang = Lang::of(localizer.lang()).unwrap_or(Lang::EN);
         Ok(Reactor {
             poller,
             listener,
@@ -148,23 +140,21 @@ impl<'a, W: Write> Reactor<'a, W> {
             signals,
             conns: HashMap::default(),
             room,
+            fanout: FanOut::new(log_lang, limits.max_queue_bytes),
             localizer,
+            log_lang,
             log,
             limits,
             next_id: FIRST_CLIENT,
             now: Instant::now(),
-            addresses: AddressCounts::default(),
-            touched: Vec::new(),
-            backlog: Backlog::default(),
-            backlog_grew: false,
-            next_walk_at: Instant::now(),
-            lingering: VecDeque::new(),
-            accept_paused_until: None,
+            timers: Timers::default(),
+            rearm: Vec::new(),
+            held_back: Vec::new(),
             accept_failing: false,
             shutting_down: false,
             scratch: vec![0; READ_BUDGET],
             frames: Vec::new(),
-            line: String::new(),
+            flushed: Vec::new(),
             use_console,
         })
     }
@@ -191,11 +181,11 @@ impl<'a, W: Write> Reactor<'a, W> {
                     LISTENER => self.accept_all()?,
                     CONSOLE => self.read_console(),
                     SIGNALS => self.handle_signals()?,
-                    key => self.client_event(key as ClientId, event.readable),
+                    key => self.client_event(key as ConnId, event.readable),
                 }
             }
             self.handle_timers()?;
-            self.flush_touched();
+            self.flush();
             let _ = self.log.flush();
             if self.shutting_down && self.conns.is_empty() {
                 return Ok(());
@@ -216,16 +206,12 @@ impl<'a, W: Write> Reactor<'a, W> {
         }
     }
 
-    /// The earliest timer: a lingering connection's deadline, the end of
-    /// an accept pause, or the room's next held line or name deadline.
+    /// The earliest timer of the reactor, the room and the fan-out.
     fn next_deadline(&self) -> Option<Instant> {
-        let linger = self.lingering.front().map(|(at, _)| *at);
-        let walk = self.backlog_grew.then_some(self.next_walk_at);
         [
-            linger,
-            self.accept_paused_until,
+            self.timers.next(),
             self.room.next_deadline(),
-            walk,
+            self.fanout.next_deadline(),
         ]
         .into_iter()
         .flatten()
@@ -238,19 +224,22 @@ impl<'a, W: Write> Reactor<'a, W> {
             self.room.tick(now);
             self.apply_room_events();
         }
-        while let Some(&(at, id)) = self.lingering.front() {
-            if at > now {
-                break;
+        while let Some(timer) = self.timers.pop_due(now) {
+            match timer {
+                ServerTimer::Linger(id) => self.close_now(id),
+                ServerTimer::AcceptPause => {
+                    if !self.shutting_down {
+                        self.poller
+                            .modify(&self.listener, Event::readable(LISTENER))?;
+                    }
+                }
             }
-            self.lingering.pop_front();
-            self.close_now(id);
         }
-        if self.accept_paused_until.is_some_and(|at| at <= now) {
-            self.accept_paused_until = None;
-            if !self.shutting_down {
-                self.poller
-                    .modify(&self.listener, Event::readable(LISTENER))?;
-            }
+        let mut overdue = Vec::new();
+        self.fanout.overdue(now, &mut overdue);
+        for id in overdue {
+            self.room.disconnect(id, LeaveReason::TooSlow);
+            self.apply_room_events();
         }
         Ok(())
     }
@@ -273,19 +262,15 @@ impl<'a, W: Write> Reactor<'a, W> {
                     if is_out_of_descriptors(&err) {
                         // The pending connection stays in the backlog and the
                         // listener stays readable: wait instead of spinning.
-                        self.accept_paused_until = Some(Instant::now() + ACCEPT_PAUSE);
+                        self.timers
+                            .set(ServerTimer::AcceptPause, Instant::now() + ACCEPT_PAUSE);
                         return Ok(());
                     }
                     break;
                 }
             };
             self.accept_failing = false;
-            if !self.addresses.admit(addr.ip(), self.limits.max_per_ip) {
-                self.turn_away(&stream);
-                continue;
-            }
             if stream.set_nonblocking(true).is_err() {
-                self.addresses.release(addr.ip());
                 continue;
             }
             let _ = stream.set_nodelay(true);
@@ -294,22 +279,23 @@ impl<'a, W: Write> Reactor<'a, W> {
             let id = self.next_id;
             self.next_id += 1;
             // SAFETY: a connection is deleted from the poller in `close_now`
-            // (its only close path) or in `Drop`, before the stream drops.
+            // (its only close path) or in `Drop`, before the fan-out drops
+            // its stream.
             if unsafe { self.poller.add(&stream, Event::readable(id as usize)) }.is_err() {
-                self.addresses.release(addr.ip());
                 continue;
             }
-            let mut conn = Conn::new(stream, addr, self.limits.max_line_bytes);
+            let mut conn = Conn::new(addr, self.limits.max_line_bytes);
             conn.armed = Some(Interest {
                 readable: true,
                 writable: false,
             });
             self.conns.insert(id, conn);
+            self.fanout.open(id, stream);
             self.log_tr(
                 "log-connected",
                 &[("id", id.into()), ("addr", addr.to_string().into())],
             );
-            self.room.connect(id, self.now);
+            self.room.connect(id, addr.ip(), self.now);
             self.apply_room_events();
         }
         self.poller
@@ -357,17 +343,27 @@ impl<'a, W: Write> Reactor<'a, W> {
             .modify(self.signals.reader(), Event::readable(SIGNALS))
     }
 
-    fn client_event(&mut self, id: ClientId, readable: bool) {
+    fn client_event(&mut self, id: ConnId, readable: bool) {
         let Some(conn) = self.conns.get_mut(&id) else {
             return;
         };
         conn.armed = None;
-        schedule_flush(conn, &mut self.touched, id);
+        schedule_rearm(conn, &mut self.rearm, id);
+        // Writable, or readable with bytes owed: either way, write.
+        self.fanout.touch(id);
         if !readable || conn.closing.is_some() {
             return;
         }
+        if self.fanout.backpressure() {
+            // Left unread, so TCP slows the sender while readers catch up.
+            self.held_back.push(id);
+            return;
+        }
+        let Some(socket) = self.fanout.socket(id) else {
+            return;
+        };
         let mut frames = std::mem::take(&mut self.frames);
-        let outcome = conn.read_into(&mut self.scratch, READ_BUDGET, |codec, bytes| {
+        let outcome = conn.read_into(socket, &mut self.scratch, READ_BUDGET, |codec, bytes| {
             codec.feed(bytes, |frame| frames.push(frame));
         });
         for frame in frames.drain(..) {
@@ -391,185 +387,141 @@ impl<'a, W: Write> Reactor<'a, W> {
         self.apply_room_events();
     }
 
-    /// Carries out everything the room asked for, rendering each notice
-    /// once however many members receive it.
+    /// Carries out everything the room asked for, in order.
     fn apply_room_events(&mut self) {
         while let Some(event) = self.room.poll_event() {
             match event {
-                RoomEvent::Send { to, notice } => {
-                    if let Notice::Private { from, .. } = &notice {
-                        let to_name = self.room.name_of(to).unwrap_or_default().to_string();
-                        self.log_tr(
-                            "log-private",
-                            &[("from", from.into()), ("to", to_name.into())],
-                        );
-                    }
-                    self.line.clear();
-                    render(self.localizer, &notice, &mut self.line);
-                    self.send(to, matches!(notice, Notice::Welcome { .. }));
+                RoomEvent::Send { to, notice } => self.fanout.send(to, &notice),
+                RoomEvent::Subscribe { conn, member } => self.fanout.subscribe(conn, member),
+                RoomEvent::Unsubscribe { conn } => self.fanout.unsubscribe(conn),
+                RoomEvent::Broadcast { audience, notice } => {
+                    let line = self.fanout.broadcast(audience, &notice, self.log_lang);
+                    let _ = self.log.write_all(line.as_bytes());
                 }
-                RoomEvent::Broadcast { except, notice } => {
-                    self.line.clear();
-                    render(self.localizer, &notice, &mut self.line);
-                    let _ = self.log.write_all(self.line.as_bytes());
-                    let range = self.backlog.append(self.line.as_bytes());
-                    self.backlog_grew = true;
-                    if let Some(conn) = except.and_then(|id| self.conns.get_mut(&id)) {
-                        conn.skip(range);
-                    }
+                RoomEvent::Rules { conn, rules } => self.fanout.set_rules(conn, rules),
+                RoomEvent::Language { conn, lang } => self.fanout.set_language(conn, lang),
+                RoomEvent::Discard { conn } => self.fanout.discard(conn),
+                RoomEvent::Close { conn } => self.close_gracefully(conn),
+                RoomEvent::Log(LogEntry::Private { from, to }) => {
+                    self.log_tr("log-private", &[("from", from.into()), ("to", to.into())]);
                 }
-                RoomEvent::Close(id) => self.close_gracefully(id),
                 RoomEvent::Shutdown => self.begin_shutdown(),
             }
         }
     }
 
-    /// Queues the rendered `self.line` for connection `to` alone; a welcome
-    /// also makes it a member, which hears every later broadcast.
-    fn send(&mut self, to: ClientId, welcome: bool) {
-        let Some(conn) = self.conns.get_mut(&to) else {
-            return;
-        };
-        // About to be closed for being too slow: do not copy its backlog.
-        if conn.too_slow {
-            return;
-        }
-        conn.queue(self.line.as_bytes(), &self.backlog);
-        if welcome {
-            conn.subscribe(&self.backlog);
-        }
-        schedule_flush(conn, &mut self.touched, to);
-    }
-
-    /// The room is done with `id`: send what is queued (within `LINGER`),
-    /// then close. A connection over its queue limit is closed at once.
-    fn close_gracefully(&mut self, id: ClientId) {
+    /// The room is done with `id`: send what it is owed (within `LINGER`),
+    /// then close.
+    fn close_gracefully(&mut self, id: ConnId) {
         let Some(conn) = self.conns.get_mut(&id) else {
             return;
         };
         if conn.closing.is_some() {
             return;
         }
-        if conn.too_slow {
-            self.close_now(id);
-            return;
-        }
-        conn.unsubscribe(&self.backlog);
-        if conn.write_pending(&self.backlog).is_err() || conn.pending(&self.backlog) == 0 {
-            self.close_now(id);
-            return;
-        }
-        let deadline = Instant::now() + LINGER;
+        let deadline = self.now + LINGER;
         conn.closing = Some(deadline);
-        self.lingering.push_back((deadline, id));
-        schedule_flush(conn, &mut self.touched, id);
+        self.timers.set(ServerTimer::Linger(id), deadline);
+        schedule_rearm(conn, &mut self.rearm, id);
+        self.fanout.touch(id);
     }
 
     /// The one close path: deregister, then drop.
-    fn close_now(&mut self, id: ClientId) {
+    fn close_now(&mut self, id: ConnId) {
         let Some(conn) = self.conns.remove(&id) else {
             return;
         };
-        let _ = self.poller.delete(&conn.stream);
-        let _ = conn.stream.shutdown(Shutdown::Write);
-        self.addresses.release(conn.addr.ip());
-        let addr = conn.addr.to_string();
-        drop(conn);
-        self.log_tr("log-closed", &[("id", id.into()), ("addr", addr.into())]);
+        self.timers.cancel(ServerTimer::Linger(id));
+        if let Some(stream) = self.fanout.remove(id) {
+            let _ = self.poller.delete(&stream);
+            let _ = stream.shutdown(Shutdown::Write);
+        }
+        self.log_tr(
+            "log-closed",
+            &[("id", id.into()), ("addr", conn.addr.to_string().into())],
+        );
     }
 
+    /// The room is closed: accept nobody; the room has queued the closing
+    /// line and a close for every connection.
     fn begin_shutdown(&mut self) {
         self.shutting_down = true;
-        self.line.clear();
-        render(self.localizer, &Notice::Closed, &mut self.line);
         let closed_sentence = self.localizer.tr("room-closed", &[]);
         let _ = writeln!(self.log, "{closed_sentence}");
         let _ = self.poller.delete(&self.listener);
-        let deadline = Instant::now() + LINGER;
-        for (&id, conn) in &mut self.conns {
-            conn.queue(self.line.as_bytes(), &self.backlog);
-            if conn.closing.is_none() {
-                conn.closing = Some(deadline);
-                self.lingering.push_back((deadline, id));
-            }
-            schedule_flush(conn, &mut self.touched, id);
-        }
     }
 
-    /// One write per touched connection, then re-arm it from its state;
-    /// when the backlog grew, a walk over every member (see `next_walk_at`),
-    /// which then releases the backlog every member has. A member whose
-    /// pending bytes still pass `max_queue_bytes` after the socket took its
-    /// fill is too slow and leaves; broken connections leave too. Either
-    /// may touch others: repeat until nothing is left to do.
-    fn flush_touched(&mut self) {
-        let mut outcomes = Vec::new();
-        loop {
-            let walk_everyone = self.backlog_grew && Instant::now() >= self.next_walk_at;
-            let Reactor {
-                poller,
-                conns,
-                backlog,
-                limits,
-                touched,
-                ..
-            } = self;
-            if walk_everyone {
-                // Nearly every member is owed the new lines: walk them all
-                // rather than look each one up.
-                let started = Instant::now();
-                self.backlog_grew = false;
-                touched.clear();
-                for (&id, conn) in conns.iter_mut() {
-                    if conn.touched || conn.behind(backlog) {
-                        conn.touched = false;
-                        outcomes.push((id, flush(poller, backlog, limits, id, conn)));
-                    }
-                }
-                let oldest = conns.values().filter_map(Conn::cursor).min();
-                backlog.release_before(oldest.unwrap_or(backlog.end()));
-                let now = Instant::now();
-                self.next_walk_at = now + (now - started).mul_f32(WALK_PAUSE);
-            } else if !touched.is_empty() {
-                for id in touched.drain(..) {
-                    if let Some(conn) = conns.get_mut(&id) {
-                        conn.touched = false;
-                        outcomes.push((id, flush(poller, backlog, limits, id, conn)));
-                    }
-                }
-            } else {
-                break;
-            }
-            for (id, outcome) in outcomes.drain(..) {
+    /// Has the fan-out write until nothing is left to do this turn, carrying
+    /// out what its outcomes make the room decide; then re-arms every
+    /// connection that needs it, and reads again what backpressure held
+    /// back once it ends.
+    fn flush(&mut self) {
+        let mut flushed = std::mem::take(&mut self.flushed);
+        while self.fanout.flush(Instant::now(), &mut flushed) {
+            for (id, outcome) in flushed.drain(..) {
+                let Some(conn) = self.conns.get_mut(&id) else {
+                    continue;
+                };
                 match outcome {
-                    Flushed::Waiting => {}
-                    Flushed::Done => self.close_now(id),
-                    Flushed::TooSlow => self.room.disconnect(id, LeaveReason::TooSlow),
+                    Flushed::Waiting => {
+                        if conn.closing.is_some() && !self.fanout.wants_write(id) {
+                            self.close_now(id);
+                        } else {
+                            schedule_rearm(conn, &mut self.rearm, id);
+                        }
+                    }
+                    Flushed::TooSlow => {
+                        schedule_rearm(conn, &mut self.rearm, id);
+                        self.room.disconnect(id, LeaveReason::TooSlow);
+                    }
                     Flushed::Broken => {
-                        if self.conns.get(&id).is_some_and(|c| c.closing.is_some()) {
+                        if conn.closing.is_some() {
                             self.close_now(id);
                         } else {
                             self.room.disconnect(id, LeaveReason::Lost);
+                            // Nothing more will get through: no linger.
+                            self.apply_room_events();
+                            self.close_now(id);
                         }
                     }
                 }
             }
             self.apply_room_events();
         }
-    }
-
-    /// Tells a connection over the per-address cap why, as far as its socket
-    /// takes the line at once, and drops it.
-    fn turn_away(&mut self, stream: &std::net::TcpStream) {
-        self.line.clear();
-        let max_per_ip = self.limits.max_per_ip;
-        render(
-            self.localizer,
-            &Notice::AddressFull { max_per_ip },
-            &mut self.line,
-        );
-        let _ = stream.set_nonblocking(true);
-        let _ = (&*stream).write(self.line.as_bytes());
+        self.flushed = flushed;
+        if !self.held_back.is_empty() && !self.fanout.backpressure() {
+            for id in std::mem::take(&mut self.held_back) {
+                if let Some(conn) = self.conns.get_mut(&id) {
+                    schedule_rearm(conn, &mut self.rearm, id);
+                }
+            }
+        }
+        let backpressure = self.fanout.backpressure();
+        for id in std::mem::take(&mut self.rearm) {
+            let Some(conn) = self.conns.get_mut(&id) else {
+                continue;
+            };
+            conn.touched = false;
+            let held_back = backpressure && self.held_back.contains(&id);
+            let wanted = Interest {
+                readable: conn.closing.is_none() && !held_back,
+                writable: self.fanout.wants_write(id),
+            };
+            if conn.armed == Some(wanted) {
+                continue;
+            }
+            let Some(socket) = self.fanout.socket(id) else {
+                continue;
+            };
+            let event = Event::new(id as usize, wanted.readable, wanted.writable);
+            if self.poller.modify(socket, event).is_ok() {
+                conn.armed = Some(wanted);
+            } else {
+                self.room.disconnect(id, LeaveReason::Lost);
+                self.apply_room_events();
+                self.close_now(id);
+            }
+        }
     }
 
     fn log_tr(&mut self, id: &str, args: &crate::i18n::Args<'_>) {
@@ -578,62 +530,21 @@ impl<'a, W: Write> Reactor<'a, W> {
     }
 }
 
-/// What one connection's flush left to do.
-enum Flushed {
-    /// Armed for what it needs next.
-    Waiting,
-    /// A closing connection has sent everything: close it.
-    Done,
-    /// Still past `max_queue_bytes` after the socket took its fill.
-    TooSlow,
-    /// The write or the re-arm failed.
-    Broken,
-}
-
-/// Writes what `conn` has pending (one `writev`, as far as the socket
-/// takes it) and re-arms it from its state.
-fn flush(
-    poller: &Poller,
-    backlog: &Backlog,
-    limits: &Limits,
-    id: ClientId,
-    conn: &mut Conn,
-) -> Flushed {
-    if conn.pending(backlog) > 0 && conn.write_pending(backlog).is_err() {
-        return Flushed::Broken;
-    }
-    let pending = conn.pending(backlog);
-    if conn.closing.is_some() && pending == 0 {
-        return Flushed::Done;
-    }
-    if pending > limits.max_queue_bytes && conn.closing.is_none() && !conn.too_slow {
-        conn.too_slow = true;
-        return Flushed::TooSlow;
-    }
-    let wanted = conn.wanted_interest(backlog);
-    if conn.armed != Some(wanted) {
-        let event = Event::new(id as usize, wanted.readable, wanted.writable);
-        if poller.modify(&conn.stream, event).is_err() {
-            return Flushed::Broken;
-        }
-        conn.armed = Some(wanted);
-    }
-    Flushed::Waiting
-}
-
-/// Puts `id` on the list of connections flushed and re-armed at the end of
-/// this loop turn, once.
-fn schedule_flush(conn: &mut Conn, touched: &mut Vec<ClientId>, id: ClientId) {
+/// Puts `id` on the list of connections re-armed at the end of this loop
+/// turn, once.
+fn schedule_rearm(conn: &mut Conn, rearm: &mut Vec<ConnId>, id: ConnId) {
     if !conn.touched {
         conn.touched = true;
-        touched.push(id);
+        rearm.push(id);
     }
 }
 
 impl<W: Write> Drop for Reactor<'_, W> {
     fn drop(&mut self) {
-        for conn in self.conns.values() {
-            let _ = self.poller.delete(&conn.stream);
+        for id in self.conns.keys() {
+            if let Some(socket) = self.fanout.socket(*id) {
+                let _ = self.poller.delete(socket);
+            }
         }
         if self.console.is_some() {
             let _ = self.poller.delete(io::stdin());
@@ -668,28 +579,4 @@ fn is_out_of_descriptors(err: &io::Error) -> bool {
     let emfile = rustix::io::Errno::MFILE.raw_os_error();
     let enfile = rustix::io::Errno::NFILE.raw_os_error();
     matches!(err.raw_os_error(), Some(code) if code == emfile || code == enfile)
-}
-
-/// Hashes connection ids, which are sequential and never chosen by a peer,
-/// with one multiplication instead of SipHash: the map is looked up for
-/// every event.
-#[derive(Default)]
-struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-
-    fn write_u64(&mut self, id: u64) {
-        // Fibonacci hashing: spreads consecutive ids over the high bits
-        // hashbrown uses.
-        self.0 = id.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
 }
