@@ -52,7 +52,11 @@ const MAX_SLICES: usize = 16;
 /// A lagging member that wrote nothing for this long has stalled.
 const STALL_LIMIT: Duration = Duration::from_secs(2);
 /// A member may lag this long in one stretch, however slowly it reads.
-const LAG_LIMIT: Duration = Duration::from_secs(10);
+const LAG_LIMIT: Duration = Duration::from_secs(5);
+/// A lagging member holds the room back only while it took bytes this
+/// recently, and only once it took some after it began to lag: one that
+/// stopped reading must not stall everyone until it is dropped.
+const HOLD_GRACE: Duration = Duration::from_secs(1);
 
 /// What one connection's flush left to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +100,13 @@ struct Mark {
 struct Lag {
     since: Instant,
     progress_at: Instant,
+}
+
+impl Lag {
+    /// Whether this member, still reading, holds the room back at `now`.
+    fn holds_room(self, now: Instant) -> bool {
+        self.progress_at > self.since && now < self.progress_at + HOLD_GRACE
+    }
 }
 
 /// One piece of a planned write.
@@ -347,9 +358,10 @@ impl Queue {
 #[derive(Debug, Default)]
 struct Variant {
     backlog: Backlog,
-    /// The lowest cursor at the last walk: no member owes more than
-    /// `backlog.end() - oldest` of this backlog, between walks too.
-    oldest: u64,
+    /// The lowest cursor at the last walk of a member that is not lagging
+    /// or still holds the room: none of those owes more than
+    /// `backlog.end() - pressing` of this backlog, between walks too.
+    pressing: u64,
     /// Subscribed members rendered in this variant; broadcasts are
     /// rendered for it only while there are some.
     members: usize,
@@ -445,7 +457,7 @@ impl FanOut {
         };
         let variant = &mut self.variants[outlet.lang.index()];
         if variant.members == 0 {
-            variant.oldest = variant.backlog.end();
+            variant.pressing = variant.backlog.end();
         }
         variant.members += 1;
         outlet.queue.feed = Some(Feed {
@@ -526,7 +538,7 @@ impl FanOut {
             let end = new.backlog.end();
             if feed.until.is_none() {
                 if new.members == 0 {
-                    new.oldest = end;
+                    new.pressing = end;
                 }
                 new.members += 1;
                 self.variants[old].members -= 1;
@@ -589,17 +601,23 @@ impl FanOut {
         })
     }
 
-    /// Whether a member is so far behind, or may be, that the room should
-    /// stop reading new lines until it catches up. Between walks the bound
-    /// counts every broadcast since, so a burst read in one turn cannot run
-    /// far past the high-water mark before the next walk measures it.
-    pub fn backpressure(&self) -> bool {
+    /// Whether a member that is still reading is so far behind, or may be,
+    /// that the room should stop reading new lines until it catches up.
+    /// Between walks the bound counts every broadcast since, so a burst
+    /// read in one turn cannot run far past the high-water mark before the
+    /// next walk measures it.
+    pub fn backpressure(&self, now: Instant) -> bool {
         let high = LagLimits::new(self.max_queue_bytes).high as u64;
-        !self.lagging.is_empty()
-            || self
-                .variants
-                .iter()
-                .any(|variant| variant.members > 0 && variant.backlog.end() - variant.oldest > high)
+        let holding = |conn: &ConnId| {
+            self.outlets
+                .get(conn)
+                .and_then(|outlet| outlet.lag)
+                .is_some_and(|lag| lag.holds_room(now))
+        };
+        self.lagging.iter().any(holding)
+            || self.variants.iter().any(|variant| {
+                variant.members > 0 && variant.backlog.end() - variant.pressing > high
+            })
     }
 
     /// The next walk, when one is due, or the next lag check.
@@ -609,7 +627,13 @@ impl FanOut {
             .lagging
             .iter()
             .filter_map(|conn| self.outlets.get(conn)?.lag)
-            .map(|lag| (lag.progress_at + STALL_LIMIT).min(lag.since + LAG_LIMIT))
+            .flat_map(|lag| {
+                let checks = [lag.progress_at + STALL_LIMIT, lag.since + LAG_LIMIT];
+                let release = lag
+                    .holds_room(Instant::now())
+                    .then_some(lag.progress_at + HOLD_GRACE);
+                checks.into_iter().chain(release)
+            })
             .min();
         walk.into_iter().chain(lag).min()
     }
@@ -641,6 +665,7 @@ impl FanOut {
             touched.clear();
             let started = Instant::now();
             let mut oldest: Vec<u64> = variants.iter().map(|v| v.backlog.end()).collect();
+            let mut pressing = oldest.clone();
             for (&conn, outlet) in outlets.iter_mut() {
                 let index = outlet.lang.index();
                 let backlog = &variants[index].backlog;
@@ -652,11 +677,14 @@ impl FanOut {
                 }
                 if let Some(feed) = &outlet.queue.feed {
                     oldest[index] = oldest[index].min(feed.cursor);
+                    if outlet.lag.is_none_or(|lag| lag.holds_room(now)) {
+                        pressing[index] = pressing[index].min(feed.cursor);
+                    }
                 }
             }
-            for (variant, oldest) in variants.iter_mut().zip(oldest) {
+            for ((variant, oldest), pressing) in variants.iter_mut().zip(oldest).zip(pressing) {
                 variant.backlog.release_before(oldest);
-                variant.oldest = oldest;
+                variant.pressing = pressing;
             }
             let finished = Instant::now();
             self.next_walk_at = finished + (finished - started).mul_f32(WALK_PAUSE);

@@ -354,7 +354,7 @@ impl<'a, W: Write> Reactor<'a, W> {
         if !readable || conn.closing.is_some() {
             return;
         }
-        if self.fanout.backpressure() {
+        if self.fanout.backpressure(self.now) {
             // Left unread, so TCP slows the sender while readers catch up.
             self.held_back.push(id);
             return;
@@ -489,14 +489,14 @@ impl<'a, W: Write> Reactor<'a, W> {
             self.apply_room_events();
         }
         self.flushed = flushed;
-        if !self.held_back.is_empty() && !self.fanout.backpressure() {
+        if !self.held_back.is_empty() && !self.fanout.backpressure(self.now) {
             for id in std::mem::take(&mut self.held_back) {
                 if let Some(conn) = self.conns.get_mut(&id) {
                     schedule_rearm(conn, &mut self.rearm, id);
                 }
             }
         }
-        let backpressure = self.fanout.backpressure();
+        let backpressure = self.fanout.backpressure(self.now);
         for id in std::mem::take(&mut self.rearm) {
             let Some(conn) = self.conns.get_mut(&id) else {
                 continue;
