@@ -8,6 +8,8 @@ use std::process::{Command, Output, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use chatroom::i18n::{parse_lang, Localizer};
+
 const BENCH: &str = env!("CARGO_BIN_EXE_chatroom-bench");
 const SERVER: &str = env!("CARGO_BIN_EXE_chatroom-server");
 /// A whole bench run, debug build, both cores busy: far below this.
@@ -230,7 +232,12 @@ fn bad_usage_exits_2_with_one_line() {
     }
     let output = bench(&["--addr", "192.0.2.1:5555", "--lang", "zh-CN"]);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("回环"), "{stderr}");
+    let zh = Localizer::new(&parse_lang("zh-CN").expect("zh-CN"));
+    let refusal = zh.tr(
+        "bench-error-not-loopback",
+        &[("addr", "192.0.2.1:5555".into())],
+    );
+    assert!(stderr.contains(&refusal), "{stderr}");
 }
 
 #[test]
