@@ -3,6 +3,8 @@
 //!
 //! System notices get the `* ` prefix here, on every line, so that no
 //! translation can forget it; chat lines (`name: text`) never have it.
+//! The line shapes a reader can rely on are listed in `docs/protocol.md`
+//! (section 3).
 
 use crate::i18n::Localizer;
 use crate::room::{LeaveReason, NameProblem, Notice, MAX_NAME_CHARS};
