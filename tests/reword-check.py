@@ -6,6 +6,7 @@ and runs the test suite there.
     python3 tests/reword-check.py                # both rewordings at once
     python3 tests/reword-check.py --mode upper   # one of them
     python3 tests/reword-check.py --print        # show the rewritten file
+    python3 tests/reword-check.py --scope notices  # only what connections receive
     python3 tests/reword-check.py -- --test soak # arguments for cargo test
 
 Rewordings: `wrap` puts a word before and after every message ("Well, ...
@@ -14,6 +15,10 @@ placeables, variant keys, commands or names), `both` does the two. The
 messages that fix the shape of a line for every language (`chat-line`,
 `admin-line`, and `admin-name`, a reserved nickname) are left alone: the
 protocol, not the wording, defines them.
+
+`--scope all` (the default) rewrites every message, the programs' errors and
+the bench's labels too; `--scope notices` only the sections of the file
+that connections receive (Joining, Room traffic, Replies to commands).
 
 The copy lives in a temporary directory; the build goes to
 target/reword-check, so a second run only rebuilds the crate. Exits with
@@ -29,6 +34,7 @@ import sys
 import tempfile
 
 FIXED = {"chat-line", "admin-line", "admin-name"}
+NOTICE_SECTIONS = {"Joining", "Room traffic", "Replies to commands"}
 MESSAGE = re.compile(r"^([a-z][a-z0-9-]*)\s*=\s*(.*)$")
 WORD = re.compile(r"(?<![/@$\w-])[A-Za-z][A-Za-z']*(?![\w/])")
 
@@ -73,13 +79,18 @@ def opens_select(line):
     return re.search(r"->\s*$", line) is not None
 
 
-def reword(source, mode):
+def reword(source, mode, scope):
     lines = source.splitlines()
     out = []
+    section = None
     i = 0
     while i < len(lines):
+        heading = re.match(r"^## (.*)$", lines[i])
+        if heading:
+            section = heading.group(1).strip()
         m = MESSAGE.match(lines[i])
-        if not m or m.group(1) in FIXED:
+        out_of_scope = scope == "notices" and section not in NOTICE_SECTIONS
+        if not m or m.group(1) in FIXED or out_of_scope:
             out.append(lines[i])
             i += 1
             continue
@@ -115,13 +126,14 @@ def reword(source, mode):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mode", choices=["wrap", "upper", "both"], default="both")
+    parser.add_argument("--scope", choices=["all", "notices"], default="all")
     parser.add_argument("--print", action="store_true", help="print the rewritten file and stop")
     parser.add_argument("cargo_args", nargs="*", help="passed to cargo test (after --)")
     args = parser.parse_args()
 
     root = pathlib.Path.cwd()
     ftl = root / "locales/en/chatroom.ftl"
-    reworded = reword(ftl.read_text(), args.mode)
+    reworded = reword(ftl.read_text(), args.mode, args.scope)
     if args.print:
         sys.stdout.write(reworded)
         return 0
@@ -138,7 +150,10 @@ def main():
                 shutil.copy2(source, copy / name)
         (copy / "locales/en/chatroom.ftl").write_text(reworded)
         env = dict(os.environ, CARGO_TARGET_DIR=str(root / "target/reword-check"))
-        print(f"reword-check: {args.mode} rewording, cargo test in {copy}", file=sys.stderr)
+        print(
+            f"reword-check: {args.mode} rewording of {args.scope}, cargo test in {copy}",
+            file=sys.stderr,
+        )
         result = subprocess.run(["cargo", "test", *args.cargo_args], cwd=copy, env=env)
         return result.returncode
 
