@@ -1,6 +1,8 @@
 //! Turns one cleaned line from a member into a `Command`.
 //!
 //! Pure and table-tested; it knows the command words, not what they do.
+//! The commands and their aliases, for client and bot writers:
+//! `docs/protocol.md`, section 4.
 
 /// What a member's line asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]

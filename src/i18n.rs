@@ -134,6 +134,129 @@ impl Localizer {
     }
 }
 
+/// A message with some of its arguments left open, to recognise a line
+/// the server rendered without knowing those arguments, and without
+/// writing any of the message's words in code: tests and the bench find
+/// a notice by its message id, so a rewording of the Fluent file keeps
+/// them working. Built by `Localizer::pattern`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pattern {
+    pieces: Vec<Piece>,
+    slots: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Piece {
+    Text(String),
+    /// The open argument with this index in `Localizer::pattern`'s `open`.
+    Slot(usize),
+}
+
+/// Stands in for open argument `index` while the pattern is rendered: a
+/// character from Unicode's supplementary private use area, which no
+/// message contains.
+fn sentinel(index: usize) -> Option<char> {
+    char::from_u32(0xF_0000 + u32::try_from(index).ok()?)
+}
+
+impl Pattern {
+    /// The values of the open arguments, in the order they were named, if
+    /// `text` is a rendering of the message; `None` otherwise. An open
+    /// argument matches one character or more, as few as it can while the
+    /// rest of the message still matches (so a name stops at the first
+    /// place where the message's own text resumes).
+    pub fn captures<'t>(&self, text: &'t str) -> Option<Vec<&'t str>> {
+        let mut found = vec![None; self.slots];
+        self.match_from(0, text, &mut found)
+            .then(|| found.into_iter().map(Option::unwrap_or_default).collect())
+    }
+
+    /// Whether `text` is a rendering of the message.
+    pub fn matches(&self, text: &str) -> bool {
+        self.captures(text).is_some()
+    }
+
+    fn match_from<'t>(&self, piece: usize, text: &'t str, found: &mut [Option<&'t str>]) -> bool {
+        match self.pieces.get(piece) {
+            None => text.is_empty(),
+            Some(Piece::Text(literal)) => text
+                .strip_prefix(literal.as_str())
+                .is_some_and(|rest| self.match_from(piece + 1, rest, found)),
+            Some(Piece::Slot(slot)) => {
+                let slot = *slot;
+                if let Some(value) = found[slot] {
+                    // The same argument twice: it must say the same both times.
+                    return text
+                        .strip_prefix(value)
+                        .is_some_and(|rest| self.match_from(piece + 1, rest, found));
+                }
+                for (at, c) in text.char_indices() {
+                    let end = at + c.len_utf8();
+                    found[slot] = Some(&text[..end]);
+                    if self.match_from(piece + 1, &text[end..], found) {
+                        return true;
+                    }
+                }
+                found[slot] = None;
+                false
+            }
+        }
+    }
+}
+
+impl Localizer {
+    /// The message `id` with `args` fixed and the arguments named in
+    /// `open` left open, as a `Pattern`. Open arguments must be text ones
+    /// (names, commands): a number may choose a plural variant, so give
+    /// numbers in `args`, or see `number_in`.
+    pub fn pattern(&self, id: &str, args: &Args<'_>, open: &[&str]) -> Pattern {
+        let sentinels: Vec<String> = (0..open.len())
+            .map(|i| sentinel(i).map(String::from).unwrap_or_default())
+            .collect();
+        let mut all: Vec<(&str, FluentValue<'_>)> = args.to_vec();
+        all.extend(
+            open.iter()
+                .zip(&sentinels)
+                .map(|(name, value)| (*name, value.as_str().into())),
+        );
+        let rendered = self.tr(id, &all);
+        let mut pieces = Vec::new();
+        let mut literal = String::new();
+        for c in rendered.chars() {
+            match (0..open.len()).find(|&i| sentinel(i) == Some(c)) {
+                Some(slot) => {
+                    if !literal.is_empty() {
+                        pieces.push(Piece::Text(std::mem::take(&mut literal)));
+                    }
+                    pieces.push(Piece::Slot(slot));
+                }
+                None => literal.push(c),
+            }
+        }
+        if !literal.is_empty() {
+            pieces.push(Piece::Text(literal));
+        }
+        Pattern {
+            pieces,
+            slots: open.len(),
+        }
+    }
+
+    /// The whole number that, given as the argument `number` next to
+    /// `args`, renders message `id` as exactly `text`; `None` if none
+    /// does. The candidates are the runs of digits in `text` (a number
+    /// renders as digits), so a plural variant is found whatever it says.
+    pub fn number_in(&self, id: &str, args: &Args<'_>, number: &str, text: &str) -> Option<u64> {
+        text.split(|c: char| !c.is_ascii_digit())
+            .filter_map(|digits| digits.parse::<u64>().ok())
+            .find(|&candidate| {
+                let mut all: Vec<(&str, FluentValue<'_>)> = args.to_vec();
+                all.push((number, candidate.into()));
+                self.tr(id, &all) == text
+            })
+    }
+}
+
 /// A shipped language, as an index into `AVAILABLE`: small and `Copy`, for
 /// the room and the fan-out, which key rendering by it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -228,12 +351,56 @@ mod tests {
     fn renders_with_arguments_and_no_isolation_marks() {
         let en = Localizer::new(&parse_lang("en").unwrap());
         let text = en.tr("joined", &[("name", "alice".into())]);
-        assert_eq!(text, "alice joined the room.");
+        assert!(
+            text.contains("alice") && !text.contains(['\u{2068}', '\u{2069}', '{']),
+            "{text}"
+        );
         let zh = Localizer::new(&parse_lang("zh-CN").unwrap());
         let text = zh.tr("joined", &[("name", "小明".into())]);
         assert!(
             text.contains("小明") && !text.contains('\u{2068}'),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn patterns_capture_the_open_arguments() {
+        let en = Localizer::english();
+        let joined = en.pattern("joined", &[], &["name"]);
+        let line = en.tr("joined", &[("name", "小明".into())]);
+        assert_eq!(joined.captures(&line), Some(vec!["小明"]));
+        assert!(!joined.matches(&en.tr("left-quit", &[("name", "bob".into())])));
+        let sent = en.pattern("private-sent", &[], &["name"]);
+        assert!(!sent.matches(&en.tr("private-sent", &[("name", "".into())])));
+        let list = en.pattern("members", &[("count", 2.into())], &["names"]);
+        let line = en.tr("members", &[("count", 2.into()), ("names", "a, b".into())]);
+        assert_eq!(list.captures(&line), Some(vec!["a, b"]));
+        let two = Localizer::with_resources(
+            &parse_lang("en").unwrap(),
+            &[("en", "two = { $a }-{ $b }:{ $a }")],
+        );
+        let pattern = two.pattern("two", &[], &["a", "b"]);
+        assert_eq!(pattern.captures("x-y-z:x"), Some(vec!["x", "y-z"]));
+        assert_eq!(pattern.captures("x-y:z"), None);
+    }
+
+    #[test]
+    fn number_in_finds_the_plural_that_was_rendered() {
+        let en = Localizer::english();
+        for others in [0u64, 1, 2, 12] {
+            let args = [("name", "a".into())];
+            let mut all = args.to_vec();
+            all.push(("others", others.into()));
+            let line = en.tr("welcome", &all);
+            assert_eq!(
+                en.number_in("welcome", &args, "others", &line),
+                Some(others)
+            );
+        }
+        let line = en.tr("joined", &[("name", "a".into())]);
+        assert_eq!(
+            en.number_in("welcome", &[("name", "a".into())], "others", &line),
+            None
         );
     }
 

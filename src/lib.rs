@@ -15,6 +15,8 @@
 //!   one `Poller`, every delivery checked, figures reported.
 //!
 //! The binaries in `src/bin` are thin: flags, settings, run, exit code.
+//! What the server sends and accepts on the wire, for someone writing a
+//! client or a bot, is in `docs/protocol.md`.
 
 pub mod bench;
 pub mod cli;

@@ -4,6 +4,9 @@
 //! Pure: no sockets, no clock. `LineCodec` is fed whatever a `read` returned
 //! (any split point) and hands back complete lines; `sanitize` removes
 //! everything that could move a cursor, retitle a terminal or hide text.
+//!
+//! The framing and cleaning rules as a client or bot sees them are written
+//! up in `docs/protocol.md` (sections 1 and 3).
 
 /// One item a `LineCodec` yields.
 #[derive(Debug, Clone, PartialEq, Eq)]

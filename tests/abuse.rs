@@ -17,7 +17,7 @@ use std::sync::mpsc::{self, Receiver};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{settings_file, stalled_stream, Peer, SERVER, TIMEOUT};
+use common::{settings_file, stalled_stream, Peer, Text, SERVER, TIMEOUT};
 use model::first_harmful;
 
 /// How far resident memory may stay above its starting point after a case.
@@ -26,6 +26,17 @@ use model::first_harmful;
 /// freed memory in its arenas instead of returning it, so allow eight times
 /// that. A leaked 10 MB line, or 100,000 leaked lines, would exceed it.
 const RSS_SLACK_KIB: u64 = 8 * 1024;
+
+/// What the server says: every test server here speaks English.
+fn en() -> Text {
+    Text::en()
+}
+
+/// Whether a log line says an accept failed (whatever the reason).
+fn is_accept_failure(line: &str) -> bool {
+    en().pattern("log-accept-failed", &[], &["reason"])
+        .matches(line)
+}
 
 /// The server as these tests need it: started by hand (possibly under
 /// `ulimit`), with its log read as raw bytes so broken UTF-8 or escapes in
@@ -157,7 +168,7 @@ impl Target {
     fn join(&self, name: &str) -> Peer {
         let mut peer = self.connect();
         peer.send(name);
-        peer.expect(&format!("Welcome, {name}!"));
+        peer.expect_welcome(name);
         peer
     }
 
@@ -165,13 +176,13 @@ impl Target {
     /// `observer`, and chat flows both ways.
     fn assert_alive(&self, observer: &mut Observer) {
         let mut fresh = self.join("fresh");
-        observer.expect("* fresh joined");
+        observer.expect_line(&en().joined("fresh"));
         fresh.send("still serving");
         observer.expect("fresh: still serving");
         observer.peer.send("hello fresh");
         fresh.expect(&format!("{}: hello fresh", observer.name));
         fresh.send("/quit");
-        observer.expect("* fresh left");
+        observer.expect_line(&en().named("left-quit", "fresh"));
     }
 }
 
@@ -213,10 +224,40 @@ impl Observer {
         }
     }
 
+    /// Reads lines, each checked harmless, until one is `wanted`.
+    fn expect_line(&mut self, wanted: &str) -> String {
+        loop {
+            let line = self.expect("");
+            if line == wanted {
+                return line;
+            }
+        }
+    }
+
+    /// Reads lines, each checked harmless, until the leave notice of
+    /// `name`, which left or lost its connection (a vanished peer's FIN
+    /// and reset may reach the server either way).
+    fn expect_left(&mut self, name: &str) -> String {
+        loop {
+            let line = self.expect("");
+            if is_leave_of(&line, name) {
+                return line;
+            }
+        }
+    }
+
     /// Nothing else is queued: the answer to `/list` is the next line.
     fn expect_nothing_pending(&mut self) {
         self.peer.expect_nothing_pending();
     }
+}
+
+/// Whether `line` announces that `name` left or lost its connection.
+fn is_leave_of(line: &str, name: &str) -> bool {
+    let t = en();
+    ["left-quit", "left-lost"]
+        .iter()
+        .any(|id| line == t.named(id, name))
 }
 
 /// One server, one observer, and the memory it started with.
@@ -275,7 +316,7 @@ fn relay_each(arena: &mut Arena, attacker: &mut Peer, payloads: &[Vec<u8>]) {
 fn every_control_character_is_removed() {
     let mut arena = Arena::new();
     let mut mallory = arena.target.join("mallory");
-    arena.observer.expect("* mallory joined");
+    arena.observer.expect_line(&en().joined("mallory"));
     let mut payloads: Vec<Vec<u8>> = (0u8..0x20)
         .chain([0x7f])
         .filter(|&b| b != b'\n')
@@ -295,7 +336,7 @@ fn every_control_character_is_removed() {
 fn escape_sequences_never_reach_a_terminal() {
     let mut arena = Arena::new();
     let mut mallory = arena.target.join("mallory");
-    arena.observer.expect("* mallory joined");
+    arena.observer.expect_line(&en().joined("mallory"));
     let payloads: Vec<Vec<u8>> = [
         "clear\x1b[2J\x1b[H",
         "\x1b[1;31mred\x1b[0m",
@@ -327,7 +368,7 @@ fn escape_sequences_never_reach_a_terminal() {
 fn bidi_and_invisible_characters_in_messages_and_names() {
     let mut arena = Arena::new();
     let mut mallory = arena.target.join("mallory");
-    arena.observer.expect("* mallory joined");
+    arena.observer.expect_line(&en().joined("mallory"));
     let hostile = [
         '\u{202a}', '\u{202b}', '\u{202c}', '\u{202d}', '\u{202e}', '\u{2066}', '\u{2067}',
         '\u{2068}', '\u{2069}', '\u{200e}', '\u{200f}', '\u{061c}', '\u{200b}', '\u{2060}',
@@ -378,8 +419,8 @@ fn bidi_and_invisible_characters_in_messages_and_names() {
         assert_eq!(joiner.line(), prompt, "{name:?}");
     }
     joiner.send("honest");
-    joiner.expect("Welcome, honest!");
-    assert_eq!(arena.observer.peer.line(), "* honest joined the room.");
+    joiner.expect_welcome("honest");
+    assert_eq!(arena.observer.peer.line(), en().joined("honest"));
     arena.finish();
 }
 
@@ -387,7 +428,7 @@ fn bidi_and_invisible_characters_in_messages_and_names() {
 fn invalid_and_split_utf8_becomes_replacement_or_whole_characters() {
     let mut arena = Arena::new();
     let mut mallory = arena.target.join("mallory");
-    arena.observer.expect("* mallory joined");
+    arena.observer.expect_line(&en().joined("mallory"));
     let cases: [(&[u8], &str); 6] = [
         (b"bad \xff\xfe", "bad \u{fffd}\u{fffd}"),
         (b"overlong \xc0\xaf", "overlong \u{fffd}\u{fffd}"),
@@ -425,15 +466,17 @@ fn invalid_and_split_utf8_becomes_replacement_or_whole_characters() {
 fn ten_megabyte_line_is_refused_and_the_connection_goes_on() {
     let mut arena = Arena::new();
     let mut mallory = arena.target.join("mallory");
-    arena.observer.expect("* mallory joined");
+    arena.observer.expect_line(&en().joined("mallory"));
     let started = Instant::now();
     let chunk = vec![b'A'; 1 << 20];
     for _ in 0..10 {
         mallory.send_raw(&chunk);
     }
     // The error comes as soon as the limit is passed, once per line.
-    let error = mallory.line();
-    assert!(error.contains("longer than 4096 bytes"), "{error}");
+    assert_eq!(
+        mallory.line(),
+        en().notice("line-too-long", &[("max", 4096.into())])
+    );
     mallory.send_raw(b"\nafter the flood\n");
     assert_eq!(
         arena.observer.expect("mallory:"),
@@ -448,7 +491,7 @@ fn ten_megabyte_line_is_refused_and_the_connection_goes_on() {
 fn hundred_thousand_empty_lines_are_ignored() {
     let mut arena = Arena::new();
     let mut mallory = arena.target.join("mallory");
-    arena.observer.expect("* mallory joined");
+    arena.observer.expect_line(&en().joined("mallory"));
     let started = Instant::now();
     mallory.send_raw(&b"\n".repeat(50_000));
     mallory.send_raw(&b"\r\n".repeat(50_000));
@@ -468,15 +511,14 @@ fn half_a_line_then_gone_is_dropped() {
     let mut arena = Arena::new();
     for (name, vanish) in [("finned", "fin"), ("reset", "rst")] {
         let mut peer = arena.target.join(name);
-        arena.observer.expect(&format!("* {name} joined"));
+        arena.observer.expect_line(&en().joined(name));
         peer.send_raw(b"this line never ends");
         arena.observer.expect_nothing_pending();
         match vanish {
             "fin" => drop(peer),
             _ => peer.reset(),
         }
-        let left = arena.observer.expect(&format!("* {name} "));
-        assert!(left.contains("left the room"), "{left}");
+        arena.observer.expect_left(name);
     }
     // The half line was never relayed, and each departure was told once.
     let seen = arena.observer.peer.seen().to_vec();
@@ -500,9 +542,9 @@ fn reset_while_a_big_broadcast_is_queued() {
     let mut arena = Arena::new();
     let mut sponge = Peer::from_stream(stalled_stream(arena.target.addr));
     sponge.send("sponge");
-    arena.observer.expect("* sponge joined");
+    arena.observer.expect_line(&en().joined("sponge"));
     let mut mallory = arena.target.join("mallory");
-    arena.observer.expect("* mallory joined");
+    arena.observer.expect_line(&en().joined("mallory"));
     // About 800 KB for sponge, which reads nothing: most of it stays queued
     // in the server (under the 1 MiB limit, so sponge is not dropped).
     let text = "x".repeat(390);
@@ -515,15 +557,14 @@ fn reset_while_a_big_broadcast_is_queued() {
     let last = format!("mallory: {:05} ", lines - 1);
     arena.observer.expect(&last);
     sponge.reset();
-    let left = arena.observer.expect("* sponge ");
-    assert!(left.contains("left the room"), "{left}");
+    arena.observer.expect_left("sponge");
     arena.observer.expect_nothing_pending();
     let announcements = arena
         .observer
         .peer
         .seen()
         .iter()
-        .filter(|line| line.starts_with("* sponge ") && line.contains("left"))
+        .filter(|line| is_leave_of(line, "sponge"))
         .count();
     assert_eq!(announcements, 1, "one leave notice");
     mallory.send("after the reset");
@@ -553,7 +594,7 @@ fn greeted_or_refused(stream: &mut TcpStream, target: &mut Target) -> bool {
             Err(err) => panic!("read: {err}"),
         }
         while let Some(line) = target.log_line(Duration::ZERO) {
-            if line.contains("Cannot accept a connection") {
+            if is_accept_failure(&line) {
                 return false;
             }
         }
@@ -568,7 +609,7 @@ fn running_out_of_descriptors_pauses_accepting_and_recovers() {
     let fds_idle = target.open_fds();
     let mut alice = target.join("alice");
     let mut bob = target.join("bob");
-    alice.expect("* bob joined");
+    alice.expect_line(&en().joined("bob"));
 
     let mut held = Vec::new();
     let waiting = loop {
@@ -615,7 +656,7 @@ fn running_out_of_descriptors_pauses_accepting_and_recovers() {
     let failures = target
         .log_seen
         .iter()
-        .filter(|line| line.contains("Cannot accept a connection"))
+        .filter(|line| is_accept_failure(line))
         .count();
     assert_eq!(
         failures, 1,
@@ -638,7 +679,7 @@ fn running_out_of_descriptors_pauses_accepting_and_recovers() {
 fn invisible_letters_cannot_make_a_lookalike_name() {
     let mut arena = Arena::new();
     let _alice = arena.target.join("alice");
-    arena.observer.expect("* alice joined");
+    arena.observer.expect_line(&en().joined("alice"));
     let mut impostor = arena.target.connect();
     impostor.line();
     let prompt = impostor.line();
@@ -650,8 +691,10 @@ fn invisible_letters_cannot_make_a_lookalike_name() {
     ] {
         impostor.send(name);
         let answer = impostor.line();
+        let welcomed =
+            en().is_notice_with_number(&answer, "welcome", &[("name", name.into())], "others");
         assert!(
-            answer.starts_with("* ") && !answer.contains("Welcome"),
+            answer.starts_with("* ") && !welcomed,
             "{name:?} was accepted: {answer}"
         );
         assert_eq!(impostor.line(), prompt);

@@ -8,6 +8,8 @@ use std::process::{Command, Output, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use chatroom::i18n::{parse_lang, Localizer};
+
 const BENCH: &str = env!("CARGO_BIN_EXE_chatroom-bench");
 const SERVER: &str = env!("CARGO_BIN_EXE_chatroom-server");
 /// A whole bench run, debug build, both cores busy: far below this.
@@ -99,6 +101,8 @@ fn burst_against_the_real_server_loses_nothing() {
         assert_eq!(number(&json, key), 0, "{key}: {json}");
     }
     assert_eq!(number(&json, "notices_received"), 50 * 49 / 2);
+    assert_eq!(number(&json, "members_dropped"), 0, "{json}");
+    assert_eq!(number(&json, "too_slow_announced"), 0, "{json}");
     assert_eq!(field(&json, "ok"), "true");
     assert!(number(&json, "server_peak_rss_kib") > 0, "{json}");
     assert!(number(&json, "latency_max_us") >= number(&json, "latency_p50_us"));
@@ -210,6 +214,66 @@ fn a_lost_line_fails_the_run() {
     fake.join().expect("fake server");
 }
 
+/// A server that stamps its chat lines with the time (`[HH:MM] `), relays
+/// the second member's line as an action (`** name text`), and says the
+/// first member was dropped as too slow: the bench reads both lines as
+/// chat, intact, and counts the drop.
+#[test]
+fn stamped_lines_and_actions_are_chat_and_drops_are_counted() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    let fake = thread::spawn(move || {
+        let mut members = Vec::new();
+        for _ in 0..2 {
+            let (stream, _) = listener.accept().expect("accept");
+            stream
+                .set_read_timeout(Some(Duration::from_secs(20)))
+                .expect("timeout");
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut writer = stream;
+            writer
+                .write_all(b"* Hello.\n* Your name?\n")
+                .expect("greet");
+            let mut name = String::new();
+            reader.read_line(&mut name).expect("name");
+            writer.write_all(b"* Welcome!\n").expect("welcome");
+            members.push((name.trim().to_string(), reader, writer));
+        }
+        let joined = format!("* {} joined.\n", members[1].0);
+        members[0].2.write_all(joined.as_bytes()).expect("notice");
+        let mut first = String::new();
+        members[0].1.read_line(&mut first).expect("line");
+        let left =
+            Localizer::english().tr("left-too-slow", &[("name", members[0].0.as_str().into())]);
+        let relayed = format!("* {left}\n[12:34] {}: {first}", members[0].0);
+        members[1].2.write_all(relayed.as_bytes()).expect("relay");
+        let mut second = String::new();
+        members[1].1.read_line(&mut second).expect("line");
+        let action = format!("[12:35] ** {} {second}", members[1].0);
+        members[0].2.write_all(action.as_bytes()).expect("relay");
+        let mut rest = Vec::new();
+        let _ = members[0].1.read_to_end(&mut rest);
+    });
+    let output = bench(&[
+        "--addr",
+        &addr,
+        "--members",
+        "2",
+        "--lines",
+        "1",
+        "--json",
+        "--quiet",
+    ]);
+    let json = report(&output);
+    assert_eq!(output.status.code(), Some(0), "{json}");
+    assert_eq!(number(&json, "delivered"), 2);
+    assert_eq!(number(&json, "garbled"), 0);
+    assert_eq!(number(&json, "foreign"), 0);
+    assert_eq!(number(&json, "too_slow_announced"), 1);
+    assert_eq!(number(&json, "members_dropped"), 0, "no connection ended");
+    fake.join().expect("fake server");
+}
+
 #[test]
 fn bad_usage_exits_2_with_one_line() {
     for args in [
@@ -230,7 +294,12 @@ fn bad_usage_exits_2_with_one_line() {
     }
     let output = bench(&["--addr", "192.0.2.1:5555", "--lang", "zh-CN"]);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("回环"), "{stderr}");
+    let zh = Localizer::new(&parse_lang("zh-CN").expect("zh-CN"));
+    let refusal = zh.tr(
+        "bench-error-not-loopback",
+        &[("addr", "192.0.2.1:5555".into())],
+    );
+    assert!(stderr.contains(&refusal), "{stderr}");
 }
 
 #[test]

@@ -8,59 +8,59 @@ use std::process::Stdio;
 
 use rustix::process::Signal;
 
-use common::Server;
+use common::{Server, Text};
 
 #[test]
 fn console_lines_reach_every_member_as_the_administrator() {
     let mut server = Server::start("en");
+    let t = Text::en();
     let mut alice = server.join("alice");
     let mut bob = server.join("bob");
-    alice.expect("bob joined");
+    alice.expect_line(&t.joined("bob"));
     server.console("maintenance at noon");
-    assert_eq!(alice.line(), "Administrator: maintenance at noon");
-    assert_eq!(bob.line(), "Administrator: maintenance at noon");
+    let admin = format!("{}: maintenance at noon", t.tr("admin-name", &[]));
+    assert_eq!(alice.line(), admin, "the shape of a chat line");
+    assert_eq!(bob.line(), t.admin("maintenance at noon"));
     server.console("escape \x1b[2Jremoved");
-    assert_eq!(alice.line(), "Administrator: escape removed");
+    assert_eq!(alice.line(), t.admin("escape removed"));
 }
 
 #[test]
 fn an_empty_console_line_closes_the_room_for_every_connection() {
     let mut server = Server::start("en");
+    let t = Text::en();
     let mut alice = server.join("alice");
     let mut bob = server.join("bob");
-    alice.expect("bob joined");
+    alice.expect_line(&t.joined("bob"));
     let mut choosing = server.connect();
     choosing.line();
     choosing.line();
     server.console("");
+    let closed = t.notice("room-closed", &[]);
     for peer in [&mut alice, &mut bob, &mut choosing] {
-        assert_eq!(
-            peer.read_to_eof(),
-            ["* The chat room was closed by the administrator."]
-        );
+        assert_eq!(peer.read_to_eof(), [closed.as_str()]);
     }
-    server
-        .log
-        .expect("The chat room was closed by the administrator.");
+    server.log.expect(&t.tr("room-closed", &[]));
     assert_eq!(server.wait_exit().code(), Some(0));
 }
 
 #[test]
 fn shutdown_flushes_what_was_queued_before_it() {
     let mut server = Server::start_unthrottled("en");
+    let t = Text::en();
     let mut alice = server.join("alice");
     let mut bob = server.join("bob");
-    alice.expect("bob joined");
+    alice.expect_line(&t.joined("bob"));
     for i in 0..500 {
         alice.send(&format!("line {i}"));
     }
     alice.send("/list");
-    alice.expect("2 people here");
+    alice.expect_line(&t.members(&["alice", "bob"]));
     server.console("");
     let lines = bob.read_to_eof();
     let expected: Vec<String> = (0..500)
         .map(|i| format!("alice: line {i}"))
-        .chain(["* The chat room was closed by the administrator.".to_string()])
+        .chain([t.notice("room-closed", &[])])
         .collect();
     assert_eq!(lines, expected);
     assert_eq!(server.wait_exit().code(), Some(0));
@@ -70,10 +70,11 @@ fn shutdown_flushes_what_was_queued_before_it() {
 fn sigterm_and_sigint_close_the_room_the_same_way() {
     for signal in [Signal::TERM, Signal::INT] {
         let mut server = Server::start("zh-CN");
+        let t = Text::zh();
         let mut ming = server.join("小明");
         server.signal(signal);
-        assert_eq!(ming.read_to_eof(), ["* 管理员已关闭聊天室。"]);
-        server.log.expect("管理员已关闭聊天室。");
+        assert_eq!(ming.read_to_eof(), [t.notice("room-closed", &[])]);
+        server.log.expect(&t.tr("room-closed", &[]));
         assert_eq!(server.wait_exit().code(), Some(0), "{signal:?}");
     }
 }
@@ -81,11 +82,11 @@ fn sigterm_and_sigint_close_the_room_the_same_way() {
 #[test]
 fn a_stdin_that_cannot_be_watched_leaves_the_server_serving() {
     let mut server = Server::start_with(&["--lang", "en"], Stdio::null());
-    let line = server.log.expect("No console");
-    assert!(line.contains("SIGINT"), "{line}");
+    let t = Text::en();
+    server.log.expect_line(&t.tr("console-unavailable", &[]));
     let mut alice = server.join("alice");
     let mut bob = server.join("bob");
-    alice.expect("bob joined");
+    alice.expect_line(&t.joined("bob"));
     bob.send("still serving");
     assert_eq!(alice.line(), "bob: still serving");
     server.signal(Signal::TERM);
@@ -95,13 +96,14 @@ fn a_stdin_that_cannot_be_watched_leaves_the_server_serving() {
 #[test]
 fn console_eof_detaches_the_console_and_keeps_serving() {
     let mut server = Server::start("en");
+    let t = Text::en();
     let mut alice = server.join("alice");
     server.console("last words");
-    assert_eq!(alice.line(), "Administrator: last words");
+    assert_eq!(alice.line(), t.admin("last words"));
     server.close_stdin();
-    server.log.expect("end of input");
+    server.log.expect_line(&t.tr("console-detached", &[]));
     let mut bob = server.join("bob");
-    alice.expect("bob joined");
+    alice.expect_line(&t.joined("bob"));
     bob.send("anyone?");
     assert_eq!(alice.line(), "bob: anyone?");
     server.signal(Signal::TERM);
@@ -111,16 +113,23 @@ fn console_eof_detaches_the_console_and_keeps_serving() {
 #[test]
 fn the_log_tells_connections_joins_messages_and_leaves() {
     let mut server = Server::start("en");
+    let t = Text::en();
     let mut alice = server.join("alice");
-    let connected = server.log.expect("Connection 3 from 127.0.0.1:");
-    assert!(connected.ends_with('.'), "{connected}");
-    server.log.expect("* alice joined the room.");
+    let connected = t.pattern("log-connected", &[("id", 3.into())], &["addr"]);
+    let addr = loop {
+        let line = server.log.next_line().expect("the connection is logged");
+        if let Some(found) = connected.captures(&line) {
+            break found[0].to_string();
+        }
+    };
+    assert_eq!(addr, alice.stream.local_addr().expect("addr").to_string());
+    server.log.expect_line(&t.joined("alice"));
     let bob = server.join("bob");
-    alice.expect("bob joined");
+    alice.expect_line(&t.joined("bob"));
     alice.send("hello log");
-    server.log.expect("alice: hello log");
+    server.log.expect_line("alice: hello log");
     bob.shutdown_write();
-    server.log.expect("* bob left the room.");
+    server.log.expect_line(&t.named("left-quit", "bob"));
     let seen = server.log.seen().join("\n");
     assert!(!seen.contains(['\u{2068}', '\u{2069}']));
 }

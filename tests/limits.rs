@@ -7,7 +7,7 @@ mod common;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{settings_file, Server};
+use common::{settings_file, Server, Text};
 
 fn server_with(settings: &str) -> Server {
     let path = settings_file(settings);
@@ -15,16 +15,14 @@ fn server_with(settings: &str) -> Server {
     Server::start_with(&["--config", &path], Stdio::piped())
 }
 
-const HELD: &str =
-    "* You are sending too fast. Your lines are held back and will follow, in order, a little slower.";
-
 #[test]
 fn a_paste_past_the_burst_arrives_whole_in_order_and_slower() {
     // The default burst; a faster rate than the default keeps the test short.
     let server = server_with("[server]\nflood_burst = 20\nflood_rate = 50\n");
+    let t = Text::en();
     let mut alice = server.join("alice");
     let mut bob = server.join("bob");
-    alice.expect("bob joined");
+    alice.expect_line(&t.joined("bob"));
     let started = Instant::now();
     let paste: String = (0..50).map(|i| format!("line {i}\n")).collect();
     alice.send_raw(paste.as_bytes());
@@ -34,7 +32,11 @@ fn a_paste_past_the_burst_arrives_whole_in_order_and_slower() {
     let took = started.elapsed();
     // 30 lines over the burst at 50 a second take 0.6 s (less one interval).
     assert!(took >= Duration::from_millis(550), "took {took:?}");
-    assert_eq!(alice.line(), HELD, "told once, not per line");
+    assert_eq!(
+        alice.line(),
+        t.notice("flood-held", &[]),
+        "told once, not per line"
+    );
     alice.expect_nothing_pending();
     bob.expect_nothing_pending();
 }
@@ -43,24 +45,22 @@ fn a_paste_past_the_burst_arrives_whole_in_order_and_slower() {
 fn a_member_who_keeps_flooding_is_disconnected_with_a_reason() {
     // Burst 2, so at most 10 lines are held.
     let server = server_with("[server]\nflood_burst = 2\nflood_rate = 1\n");
+    let t = Text::en();
     let mut flooder = server.join("flooder");
     let mut bob = server.join("bob");
-    flooder.expect("bob joined");
+    flooder.expect_line(&t.joined("bob"));
     let flood: String = (0..100).map(|i| format!("spam {i}\n")).collect();
     flooder.send_raw(flood.as_bytes());
-    let mut seen = flooder.read_to_eof_lossy();
-    assert!(seen.starts_with(HELD), "{seen}");
-    seen.drain(..HELD.len());
-    assert_eq!(
-        seen,
-        "\n* You kept sending too fast and are being disconnected.\n"
+    let seen = flooder.read_to_eof_lossy();
+    let told = format!(
+        "{}\n{}\n",
+        t.notice("flood-held", &[]),
+        t.notice("flooded", &[])
     );
+    assert_eq!(seen, told);
     assert_eq!(bob.line(), "flooder: spam 0");
     assert_eq!(bob.line(), "flooder: spam 1");
-    assert_eq!(
-        bob.line(),
-        "* flooder kept flooding the room and was disconnected."
-    );
+    assert_eq!(bob.line(), t.named("left-flood", "flooder"));
     bob.expect_nothing_pending();
 }
 
@@ -71,10 +71,8 @@ fn a_connection_that_never_picks_a_name_is_closed() {
     let mut silent = server.connect();
     let started = Instant::now();
     let lines = silent.read_to_eof();
-    assert_eq!(
-        lines.last().map(String::as_str),
-        Some("* No name was chosen within 1 seconds. Goodbye.")
-    );
+    let timeout = Text::en().notice("name-timeout", &[("seconds", 1.into())]);
+    assert_eq!(lines.last(), Some(&timeout));
     assert!(started.elapsed() < Duration::from_secs(5));
     // Members are never kicked for idling.
     idle_member.expect_nothing_pending();
@@ -85,7 +83,7 @@ fn loopback_connections_are_not_capped_per_address() {
     let server = server_with("[server]\nmax_per_ip = 1\n");
     let mut first = server.join("local0");
     let _others: Vec<_> = (1..3).map(|i| server.join(&format!("local{i}"))).collect();
-    first.expect("local2 joined");
+    first.expect_line(&Text::en().joined("local2"));
 }
 
 /// The `tr:tm->when` (timer kind, time left in 1/100 s) of the server side of

@@ -307,15 +307,14 @@ fn plurals_pick_the_right_form_in_english() {
     let one = en.tr("welcome", &[("name", "alice".into()), ("others", 1.into())]);
     let many = en.tr("welcome", &[("name", "alice".into()), ("others", 2.into())]);
     let none = en.tr("welcome", &[("name", "alice".into()), ("others", 0.into())]);
-    assert!(one.contains("is 1 other person"), "{one}");
-    assert!(many.contains("are 2 other people"), "{many}");
-    assert!(none.contains("are 0 other people"), "{none}");
-    assert!(en
-        .tr("members", &[("count", 1.into()), ("names", "a".into())])
-        .starts_with("1 person"));
-    assert!(en
-        .tr("members", &[("count", 3.into()), ("names", "a".into())])
-        .starts_with("3 people"));
+    // Whatever the words: with the digits set aside, 1 reads differently
+    // from 2 (the `one` variant), and 0 reads like 2 (`other`).
+    let shape = |text: &str| text.replace(|c: char| c.is_ascii_digit(), "#");
+    assert_ne!(shape(&one), shape(&many), "{one} / {many}");
+    assert_eq!(shape(&none), shape(&many), "{none} / {many}");
+    let members = |count: u32| en.tr("members", &[("count", count.into()), ("names", "a".into())]);
+    assert_ne!(shape(&members(1)), shape(&members(3)));
+    assert!(members(3).contains('3'), "{}", members(3));
 }
 
 /// Every message id the programs' source names exists in English. Ids are

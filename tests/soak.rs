@@ -29,9 +29,10 @@ use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use chatroom::i18n::Pattern;
 use polling::{Event, Events, Poller};
 
-use common::{settings_file, Peer, Server};
+use common::{settings_file, Peer, Server, Text};
 
 #[test]
 fn soak_short() {
@@ -375,8 +376,52 @@ struct Stats {
     server_cpu_ms: u64,
 }
 
+/// The server's notices as the soak recognises them: rendered from their
+/// message ids (never English words), once, with the names left open.
+struct Notices {
+    text: Text,
+    greeting: String,
+    prompt: String,
+    taken: Pattern,
+    joined: Pattern,
+    /// Most specific first, though a name cannot hold the words of another.
+    left: [(Pattern, Reason); 3],
+    private_line: Pattern,
+    replies_to_floods: [Pattern; 2],
+    private_to_self: String,
+    line_too_long: String,
+    bye: String,
+    too_slow: String,
+}
+
+impl Notices {
+    fn new(text: Text) -> Notices {
+        let bare = |id: &str| text.tr(id, &[]);
+        let named = |id: &str| text.pattern(id, &[], &["name"]);
+        Notices {
+            greeting: text.notice("greeting", &[]),
+            prompt: text.notice("name-prompt", &[]),
+            taken: named("name-taken"),
+            joined: named("joined"),
+            left: [
+                (named("left-lost"), Reason::Lost),
+                (named("left-too-slow"), Reason::TooSlow),
+                (named("left-quit"), Reason::Quit),
+            ],
+            private_line: text.pattern("private-line", &[], &["name", "text"]),
+            replies_to_floods: [named("private-sent"), named("no-such-member")],
+            private_to_self: bare("private-to-self"),
+            line_too_long: text.tr("line-too-long", &[("max", MAX_LINE_BYTES.into())]),
+            bye: bare("bye"),
+            too_slow: bare("too-slow"),
+            text,
+        }
+    }
+}
+
 struct Soak {
     config: Config,
+    notices: Notices,
     rng: Rng,
     server: Server,
     poller: Poller,
@@ -419,6 +464,7 @@ impl Soak {
         let mut soak = Soak {
             rng: Rng(config.seed),
             config,
+            notices: Notices::new(Text::en()),
             server,
             poller: Poller::new().expect("poller"),
             events: Events::new(),
@@ -754,8 +800,8 @@ impl Soak {
 
     /// Someone sent `id` a private message: one that was sent to its name,
     /// and only once.
-    fn on_private(&mut self, id: MemberId, line: &str) {
-        let parsed = line.split_once(": ").and_then(|(from, text)| {
+    fn on_private(&mut self, id: MemberId, line: &str, from: &str, text: &str) {
+        let parsed = Some((from, text)).and_then(|(from, text)| {
             let rest = text.strip_prefix(from)?.strip_prefix("#p")?;
             let k: usize = rest.split(' ').next()?.parse().ok()?;
             Some((from, text, k))
@@ -1035,20 +1081,21 @@ impl Soak {
     }
 
     fn on_line_before_joining(&mut self, id: MemberId, line: &str) {
-        if line == "* Welcome to chatroom." {
+        if line == self.notices.greeting {
             return;
         }
-        if line.starts_with("* Choose a nickname") {
+        if line == self.notices.prompt {
             self.choose_name(id);
             return;
         }
         let attempt = self.members[id].attempt.clone().unwrap_or_default();
-        if line.starts_with("* The nickname ") && line.contains("already taken") {
+        let notice = line.strip_prefix("* ").unwrap_or_default();
+        if let Some(refused) = self.notices.taken.captures(notice) {
             match self.members[id].holder.take() {
                 Some(holder) => {
                     self.members[holder].pins -= 1;
                     self.stats.collisions += 1;
-                    self.check(line.contains(&format!(" {attempt} ")), || {
+                    self.check(refused[0] == attempt, || {
                         format!("m{id}: refusal {line:?} does not name {attempt}")
                     });
                 }
@@ -1058,11 +1105,13 @@ impl Soak {
             }
             return;
         }
-        if let Some(rest) = line.strip_prefix("* Welcome, ") {
-            let welcomed = rest.split('!').next().unwrap_or_default().to_string();
-            self.check(welcomed == attempt, || {
-                format!("m{id} asked for {attempt} and was welcomed as {welcomed}")
-            });
+        let welcome_args = [("name", attempt.as_str().into())];
+        let localizer = self.notices.text.localizer();
+        if localizer
+            .number_in("welcome", &welcome_args, "others", notice)
+            .is_some()
+        {
+            let welcomed = attempt.clone();
             if let Some(holder) = self.members[id].holder.take() {
                 self.members[holder].pins -= 1;
                 self.fail(format!("m{id} took {attempt}, held by m{holder}"));
@@ -1112,8 +1161,9 @@ impl Soak {
     }
 
     fn on_line_as_member(&mut self, id: MemberId, line: &str) {
-        if let Some(private) = line.strip_prefix("(private) ") {
-            self.on_private(id, private);
+        if let Some(found) = self.notices.private_line.captures(line) {
+            let (from, text) = (found[0].to_string(), found[1].to_string());
+            self.on_private(id, line, &from, &text);
             return;
         }
         let traffic = if let Some(notice) = line.strip_prefix("* ") {
@@ -1141,15 +1191,8 @@ impl Soak {
 
     /// Room traffic, or `None` for a reply meant for this member only.
     fn parse_notice(&mut self, id: MemberId, notice: &str) -> Option<Traffic> {
-        const LEFT: [(&str, Reason); 3] = [
-            (" lost the connection and left the room.", Reason::Lost),
-            (
-                " fell too far behind and was disconnected.",
-                Reason::TooSlow,
-            ),
-            (" left the room.", Reason::Quit),
-        ];
-        if let Some(name) = notice.strip_suffix(" joined the room.") {
+        if let Some(found) = self.notices.joined.captures(notice) {
+            let name = found[0];
             if let Some(&name) = self.names.get(name) {
                 return Some(Traffic::Joined(name));
             }
@@ -1158,38 +1201,36 @@ impl Soak {
                 return Some(Traffic::Joined(self.intern(name)));
             }
         }
-        for (suffix, reason) in LEFT {
-            if let Some(name) = notice.strip_suffix(suffix) {
-                if let Some(&name) = self.names.get(name) {
-                    return Some(Traffic::Left(name, reason));
+        for (pattern, reason) in &self.notices.left {
+            if let Some(found) = pattern.captures(notice) {
+                if let Some(&name) = self.names.get(found[0]) {
+                    return Some(Traffic::Left(name, *reason));
                 }
             }
         }
+        let notices = &self.notices;
         let member = &mut self.members[id];
-        if let Some((count, names)) = notice.split_once(" here: ") {
-            if count.ends_with("people") || count.ends_with("person") {
-                member.lists_got += 1;
-                member.last_list = Some(names.split(", ").map(str::to_string).collect());
-                return None;
-            }
+        if let Some(names) = notices.text.list_names(&format!("* {notice}")) {
+            member.lists_got += 1;
+            member.last_list = Some(names);
+            return None;
         }
         // Answers to the private messages of a flood; the target may have
         // been dropped, and its name taken by the sender itself.
-        if notice.starts_with("Private message sent to ")
-            || notice.starts_with("No one named ")
-            || notice.starts_with("That is you.")
+        if notices.replies_to_floods.iter().any(|p| p.matches(notice))
+            || notice == notices.private_to_self
         {
             return None;
         }
-        if notice.starts_with("Your line was longer than") {
+        if notice == notices.line_too_long {
             member.long_line_errors += 1;
             return None;
         }
-        if notice == "Goodbye!" && member.exit == Some(Exit::Quit) {
+        if notice == notices.bye && member.exit == Some(Exit::Quit) {
             member.got_bye = true;
             return None;
         }
-        if notice.starts_with("You fell too far behind") && member.ever_stalled {
+        if notice == notices.too_slow && member.ever_stalled {
             return None;
         }
         self.fail(format!("m{id} got an unexpected notice {notice:?}"));
@@ -1458,10 +1499,15 @@ impl Soak {
         for _ in 0..RETAKES_AT_END.min(free.len()) {
             let name = free.swap_remove(self.rng.below(free.len()));
             let mut peer = Peer::connect(self.server.addr);
-            peer.expect("Choose a nickname");
+            peer.expect_line(&self.notices.prompt);
             peer.send(&name);
             let answer = peer.line();
-            self.check(answer.starts_with(&format!("* Welcome, {name}!")), || {
+            let welcome = [("name", name.as_str().into())];
+            let welcomed = self
+                .notices
+                .text
+                .is_notice_with_number(&answer, "welcome", &welcome, "others");
+            self.check(welcomed, || {
                 format!("the departed name {name} could not be taken again: {answer:?}")
             });
             peer.send("/quit");

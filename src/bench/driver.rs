@@ -24,7 +24,7 @@ use super::spawn::Process;
 use super::stats::{Counts, DeliveryTracker, Histogram};
 use super::wire::{parse_line, push_chat_line, push_name, Line};
 use super::{BenchError, Plan, Scenario};
-use crate::i18n::Localizer;
+use crate::i18n::{parse_lang, Localizer, Pattern, AVAILABLE};
 
 /// Poller key of the spawned server's stdout; members use their index.
 const LOG_KEY: usize = usize::MAX - 1;
@@ -49,6 +49,8 @@ const CHECK_LIMIT: Duration = Duration::from_secs(30);
 /// Receive buffer a stalled member gets when it finally reads, so its
 /// backlog (megabytes, from the server's kernel buffers) drains quickly.
 const CHECK_RCVBUF: usize = 1 << 20;
+/// Most extra turns the last look at the chatting members may take.
+const SWEEP_TURNS: usize = 1000;
 /// How often the progress line is printed.
 const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 /// Longest single wait, so deadlines and progress are checked often.
@@ -136,6 +138,9 @@ pub struct Observed {
     pub stalled_backlog: u64,
     /// Stalled members named in a notice after settling (a leave notice).
     pub stalled_announced: usize,
+    /// Members a notice said were dropped as too slow: named so in a leave
+    /// notice, or told so themselves.
+    pub too_slow_announced: usize,
     /// Server memory (KiB) before the first connect and once all joined.
     pub server_rss_empty: Option<u64>,
     pub server_rss_joined: Option<u64>,
@@ -173,10 +178,18 @@ pub struct Bench<'a> {
     bursting: bool,
     /// The stalled members are being read (the check at the end).
     reading_stalled: bool,
+    /// Every read goes on until the socket says WouldBlock or EOF (the
+    /// last look at the chatting members, after draining).
+    sweeping: bool,
     stalled_bytes: u64,
     /// Stalled members a chatter was told about after settling (their
     /// leave notices name them), by index above the chatters.
     stalled_announced: Vec<bool>,
+    /// How the server says a member was dropped as too slow, in each
+    /// language it may speak.
+    too_slow: TooSlow,
+    /// Members a notice said were dropped as too slow, by index.
+    dropped: Vec<bool>,
     joined: usize,
     failed: usize,
     connecting: usize,
@@ -232,8 +245,11 @@ impl<'a> Bench<'a> {
             phase: Phase::Join,
             bursting: false,
             reading_stalled: false,
+            sweeping: false,
             stalled_bytes: 0,
             stalled_announced: vec![false; plan.stalled()],
+            too_slow: TooSlow::new(),
+            dropped: vec![false; plan.members],
             joined: 0,
             failed: 0,
             connecting: 0,
@@ -300,6 +316,7 @@ impl<'a> Bench<'a> {
             Scenario::Paced => self.send_paced()?,
         }
         self.drain()?;
+        self.sweep_chatters()?;
         observed.server_cpu = cpu_used(
             server_cpu_before,
             self.server.and_then(Process::cpu_seconds),
@@ -321,6 +338,7 @@ impl<'a> Bench<'a> {
         observed.stalled_disconnected = self.stalled_disconnected;
         observed.stalled_backlog = self.stalled_bytes;
         observed.stalled_announced = self.stalled_announced.iter().filter(|&&b| b).count();
+        observed.too_slow_announced = self.dropped.iter().filter(|&&b| b).count();
         observed.latency = std::mem::take(&mut self.latency);
         Ok(observed)
     }
@@ -502,6 +520,26 @@ impl<'a> Bench<'a> {
             }
             self.turn(TICK)?;
         }
+        Ok(())
+    }
+
+    /// Reads every chatting member's socket to WouldBlock or EOF once. A
+    /// server that drops a member sends its last bytes and its FIN
+    /// together; a short read takes the bytes and waits for an edge that
+    /// the FIN, already there, does not raise. This finds those ends.
+    fn sweep_chatters(&mut self) -> Result<(), BenchError> {
+        self.sweeping = true;
+        for index in 0..self.plan.chatters().min(self.members.len()) {
+            self.read(index);
+        }
+        // A member with more than one read budget waiting goes on in the
+        // next turns; bounded, since nothing new is being sent.
+        let mut turns = 0;
+        while !self.again.is_empty() && turns < SWEEP_TURNS {
+            self.turn(Duration::ZERO)?;
+            turns += 1;
+        }
+        self.sweeping = false;
         Ok(())
     }
 
@@ -713,7 +751,7 @@ impl<'a> Bench<'a> {
                     // would only say WouldBlock is saved. Not while looking
                     // for the end of the stalled members: a FIN that came
                     // with the last data raises no new edge.
-                    if n < SCRATCH_BYTES && !self.reading_stalled {
+                    if n < SCRATCH_BYTES && !self.reading_stalled && !self.sweeping {
                         return;
                     }
                     if n >= budget {
@@ -786,6 +824,17 @@ impl<'a> Bench<'a> {
                             self.notices += 1;
                             self.last_notice = Some(Instant::now());
                             let after_settling = matches!(self.phase, Phase::Send | Phase::Drain);
+                            if after_settling {
+                                let line = &bytes[at - used..at];
+                                let dropped = match self.too_slow.find(line) {
+                                    Some(Dropped::Named(named)) => self.dropped.get_mut(named),
+                                    Some(Dropped::Myself) => self.dropped.get_mut(index),
+                                    None => None,
+                                };
+                                if let Some(dropped) = dropped {
+                                    *dropped = true;
+                                }
+                            }
                             if after_settling && !self.stalled_announced.is_empty() {
                                 let line = &bytes[at - used..at];
                                 let first_stalled = self.plan.chatters();
@@ -879,6 +928,58 @@ impl<'a> Bench<'a> {
     }
 }
 
+/// Who a notice says was dropped as too slow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dropped {
+    /// The leave notice of member `m<index>`.
+    Named(usize),
+    /// The member reading the notice was told it is being dropped.
+    Myself,
+}
+
+/// The server's too-slow notices in every shipped language, recognised
+/// through the Fluent messages (`left-too-slow`, `too-slow`), never by
+/// their words, so a rewording or the server's language changes nothing.
+struct TooSlow {
+    left: Vec<Pattern>,
+    told: Vec<String>,
+}
+
+impl TooSlow {
+    fn new() -> TooSlow {
+        let localizers: Vec<Localizer> = AVAILABLE
+            .iter()
+            .filter_map(|tag| parse_lang(tag).ok())
+            .map(|lang| Localizer::new(&lang))
+            .collect();
+        TooSlow {
+            left: localizers
+                .iter()
+                .map(|l| l.pattern("left-too-slow", &[], &["name"]))
+                .collect(),
+            told: localizers.iter().map(|l| l.tr("too-slow", &[])).collect(),
+        }
+    }
+
+    /// `line` is one whole notice, `* ` and `\n` included.
+    fn find(&self, line: &[u8]) -> Option<Dropped> {
+        let line = line.strip_suffix(b"\n").unwrap_or(line);
+        let text = std::str::from_utf8(line.strip_prefix(b"* ")?).ok()?;
+        if self.told.iter().any(|told| told == text) {
+            return Some(Dropped::Myself);
+        }
+        self.left.iter().find_map(|pattern| {
+            let name = pattern.captures(text)?.pop()?;
+            let digits = name.strip_prefix('m')?;
+            if digits.is_empty() || digits.len() > 9 || !digits.bytes().all(|b| b.is_ascii_digit())
+            {
+                return None;
+            }
+            digits.parse().ok().map(Dropped::Named)
+        })
+    }
+}
+
 /// Member indices named in a notice: every `m<digits>` word, whatever
 /// language the notice is in.
 fn member_names(line: &[u8]) -> impl Iterator<Item = usize> + '_ {
@@ -915,7 +1016,25 @@ impl Drop for Bench<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::member_names;
+    use super::{member_names, Dropped, TooSlow};
+    use crate::i18n::{parse_lang, Localizer};
+
+    #[test]
+    fn too_slow_notices_are_found_in_every_language() {
+        let too_slow = TooSlow::new();
+        for lang in ["en", "zh-CN"] {
+            let localizer = Localizer::new(&parse_lang(lang).unwrap());
+            let left = localizer.tr("left-too-slow", &[("name", "m42".into())]);
+            let line = format!("* {left}\n");
+            assert_eq!(too_slow.find(line.as_bytes()), Some(Dropped::Named(42)));
+            let told = format!("* {}\n", localizer.tr("too-slow", &[]));
+            assert_eq!(too_slow.find(told.as_bytes()), Some(Dropped::Myself));
+            let quit = localizer.tr("left-quit", &[("name", "m42".into())]);
+            assert_eq!(too_slow.find(format!("* {quit}\n").as_bytes()), None);
+            let other = localizer.tr("left-too-slow", &[("name", "bob".into())]);
+            assert_eq!(too_slow.find(format!("* {other}\n").as_bytes()), None);
+        }
+    }
 
     #[test]
     fn notices_name_members() {

@@ -381,3 +381,39 @@ pub fn run(plan: &Plan, localizer: &Localizer, quiet: bool) -> Result<Report, Be
     let observed = bench.run()?;
     Ok(Report::new(plan, addr, pid, observed))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(args: &[&str]) -> Result<Plan, BenchError> {
+        let mut all = vec!["chatroom-bench", "--addr", "127.0.0.1:5555"];
+        all.extend_from_slice(args);
+        Plan::from_args(&BenchArgs::parse_from(all))
+    }
+
+    /// The documented bursts of large lines and of many lines fit the
+    /// bench's own limits (line size, tracking memory).
+    #[test]
+    fn the_documented_bursts_are_valid_plans() {
+        let big = plan(&[
+            "--scenario",
+            "burst",
+            "--members",
+            "100",
+            "--lines",
+            "100",
+            "--size",
+            "2048",
+        ])
+        .expect("100 members x 100 lines of 2048 bytes");
+        assert_eq!(big.expected_deliveries(), 100 * 100 * 99);
+        assert_eq!(big.size, 2048);
+        let many = plan(&["--members", "10", "--lines", "100000"]).expect("10 x 100000 lines");
+        assert_eq!(many.expected_deliveries(), 10 * 100_000 * 9);
+        assert!(
+            plan(&["--size", "4098"]).is_err(),
+            "over the server's line limit"
+        );
+    }
+}

@@ -35,6 +35,13 @@ pub struct Report {
     pub stalled_disconnected: usize,
     /// Stalled members named in a notice after settling (leave notices).
     pub stalled_announced: usize,
+    /// Members whose connection the server ended during the run, chatting
+    /// or stalled. The bench never leaves and runs without flood control,
+    /// so each is a member dropped as too slow (or a server that failed).
+    pub members_dropped: usize,
+    /// Members a notice said were dropped as too slow (their leave notice,
+    /// or the one they were told), seen by a member still reading.
+    pub too_slow_announced: usize,
     /// Mean bytes a stalled member found waiting when it read at the end.
     pub stalled_backlog_bytes: Option<f64>,
     pub notices_later: u64,
@@ -90,6 +97,8 @@ impl Report {
             chatters_disconnected: seen.chatters_disconnected,
             stalled_disconnected: seen.stalled_disconnected,
             stalled_announced: seen.stalled_announced,
+            members_dropped: seen.chatters_disconnected + seen.stalled_disconnected,
+            too_slow_announced: seen.too_slow_announced,
             stalled_backlog_bytes: (plan.stalled() > 0)
                 .then(|| seen.stalled_backlog as f64 / plan.stalled() as f64),
             notices_later: seen.notices_later,
@@ -173,6 +182,11 @@ impl Report {
                 (
                     "bench-row-disconnected",
                     self.chatters_disconnected.to_string(),
+                ),
+                ("bench-row-dropped", self.members_dropped.to_string()),
+                (
+                    "bench-row-too-slow-announced",
+                    self.too_slow_announced.to_string(),
                 ),
             ]);
         }
@@ -285,6 +299,8 @@ impl Report {
             Some(self.stalled_disconnected as u64),
         );
         json.int("stalled_announced", Some(self.stalled_announced as u64));
+        json.int("members_dropped", Some(self.members_dropped as u64));
+        json.int("too_slow_announced", Some(self.too_slow_announced as u64));
         json.float("stalled_backlog_bytes", self.stalled_backlog_bytes);
         json.int("notices_later", Some(self.notices_later));
         json.float("window_secs", self.window_secs);

@@ -33,7 +33,8 @@ pub struct SpawnedServer {
 impl SpawnedServer {
     /// Starts `program` on 127.0.0.1, any free port, with flood control
     /// and the per-address cap off and room for `members` connections,
-    /// and waits for its first line: `chatroom server listening on ADDR`.
+    /// and waits for its first line (`server-listening`), the first word
+    /// of which that reads as an address is where it listens.
     pub fn start(program: &Path, members: usize) -> Result<SpawnedServer, BenchError> {
         let shown = program.display().to_string();
         let settings_path =

@@ -5,7 +5,9 @@
 //! `<i>.<seq>.<micros>` padded with `x` to `size - 1` bytes, plus `\n`: the
 //! sender, the sequence number and the send time (microseconds since the
 //! bench started) travel with the line. The server relays it to the others
-//! as `m<i>: <payload>`.
+//! as `m<i>: <payload>`, or as the action `** m<i> <payload>` (`/me`), either
+//! maybe after a `[HH:MM] ` timestamp (see docs/protocol.md). Lines are told
+//! apart by the shapes the protocol fixes, never by a notice's words.
 
 /// Appends `value` in decimal.
 pub fn push_decimal(out: &mut Vec<u8>, mut value: u64) {
@@ -97,13 +99,50 @@ fn newline(bytes: &[u8], from: usize) -> Option<usize> {
         .map(|at| from + at)
 }
 
+/// The length of a `[HH:MM] ` timestamp at the start of `bytes`, or 0.
+fn timestamp_len(bytes: &[u8]) -> usize {
+    const LEN: usize = "[HH:MM] ".len();
+    let Some(stamp) = bytes.get(..LEN) else {
+        return 0;
+    };
+    let digit = |at: usize| stamp[at].is_ascii_digit();
+    let shaped = stamp[0] == b'['
+        && digit(1)
+        && digit(2)
+        && stamp[3] == b':'
+        && digit(4)
+        && digit(5)
+        && stamp[6] == b']'
+        && stamp[7] == b' ';
+    if shaped {
+        LEN
+    } else {
+        0
+    }
+}
+
+/// Whether `bytes` starts with `m` and a digit: one of our names.
+fn starts_with_member(bytes: &[u8]) -> bool {
+    bytes.first() == Some(&b'm') && bytes.get(1).is_some_and(u8::is_ascii_digit)
+}
+
 /// The first line of `bytes` and its length with its `\n`, or `None` when
 /// `bytes` holds no complete line yet. `size` is the length our members'
 /// lines have when sent: knowing it, a chat line's end is found by a jump
-/// and a check instead of a search.
+/// and a check instead of a search. Chat lines (`m<i>: `) and actions
+/// (`** m<i> `) may come after a `[HH:MM] ` timestamp.
 pub fn parse_line(bytes: &[u8], size: usize) -> Option<(Line, usize)> {
-    if bytes.first() == Some(&b'm') && bytes.get(1).is_some_and(u8::is_ascii_digit) {
-        return parse_chat(bytes, size).unwrap_or_else(|| {
+    let stamp = timestamp_len(bytes);
+    let line = &bytes[stamp..];
+    let chat = if starts_with_member(line) {
+        Some((1, b": ".as_slice()))
+    } else if line.starts_with(b"** ") && starts_with_member(&line[3..]) {
+        Some((4, b" ".as_slice()))
+    } else {
+        None
+    };
+    if let Some((digits_at, separator)) = chat {
+        return parse_chat(bytes, stamp + digits_at, separator, size).unwrap_or_else(|| {
             let end = newline(bytes, 0)?;
             Some((Line::Garbled, end + 1))
         });
@@ -117,13 +156,20 @@ pub fn parse_line(bytes: &[u8], size: usize) -> Option<(Line, usize)> {
     Some((line, end + 1))
 }
 
-/// `m<i>: <i>.<seq>.<micros>xxx\n`, checked whole; `None` when it is not
-/// (or not yet) such a line.
-fn parse_chat(bytes: &[u8], size: usize) -> Option<Option<(Line, usize)>> {
-    let mut at = 1;
+/// `<i><separator><i>.<seq>.<micros>xxx\n`, the sender's digits at
+/// `digits_at` (after `m`), checked whole; `None` when it is not such a
+/// line, `Some(None)` when it may be one but has not all arrived yet.
+fn parse_chat(
+    bytes: &[u8],
+    digits_at: usize,
+    separator: &[u8],
+    size: usize,
+) -> Option<Option<(Line, usize)>> {
+    let mut at = digits_at;
     let named = digits(bytes, &mut at)?;
-    expect(bytes, &mut at, b':')?;
-    expect(bytes, &mut at, b' ')?;
+    for &byte in separator {
+        expect(bytes, &mut at, byte)?;
+    }
     let payload = at;
     let end = payload + size - 1;
     if end >= bytes.len() {
@@ -179,7 +225,7 @@ mod tests {
     #[test]
     fn relayed_lines_parse_back() {
         let mut bytes = relayed(7, 99, 1_234_567, 64);
-        bytes.extend_from_slice(b"* m8 joined the room.\nAdministrator: hi\n");
+        bytes.extend_from_slice(b"* any notice naming m8\nsomeone: hi\n");
         let (line, len) = parse_line(&bytes, 64).unwrap();
         assert_eq!(
             line,
@@ -195,6 +241,37 @@ mod tests {
         assert_eq!(line, Line::Notice);
         let (line, _) = parse_line(&rest[len..], 64).unwrap();
         assert_eq!(line, Line::Foreign);
+    }
+
+    #[test]
+    fn timestamps_and_actions_parse_back() {
+        let mut plain = Vec::new();
+        push_chat_line(&mut plain, 7, 3, 42, 64);
+        let stamped = [b"[09:05] m7: ".as_slice(), &plain].concat();
+        let action = [b"** m7 ".as_slice(), &plain].concat();
+        let both = [b"[23:59] ** m7 ".as_slice(), &plain].concat();
+        for line in [stamped, action, both] {
+            let parsed = parse_line(&line, 64);
+            let chat = Line::Chat {
+                sender: 7,
+                seq: 3,
+                micros: 42,
+            };
+            assert_eq!(parsed, Some((chat, line.len())), "{line:?}");
+            for cut in 0..line.len() {
+                assert_eq!(parse_line(&line[..cut], 64), None, "cut at {cut}");
+            }
+        }
+        // Not quite a stamp, or not one of our names: foreign. One of our
+        // names with a broken line after it: garbled.
+        assert_eq!(parse_line(b"[9:05] m7: x\n", 64).unwrap().0, Line::Foreign);
+        assert_eq!(parse_line(b"** m7\n", 64).unwrap().0, Line::Garbled);
+        assert_eq!(
+            parse_line(b"** someone waves\n", 64).unwrap().0,
+            Line::Foreign
+        );
+        let impostor = [b"[09:05] ** m8 ".as_slice(), &plain].concat();
+        assert_eq!(parse_line(&impostor, 64).unwrap().0, Line::Garbled);
     }
 
     #[test]

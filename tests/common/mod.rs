@@ -1,6 +1,12 @@
 //! Helpers shared by the integration tests: start the real binaries on
 //! loopback port 0, talk to them as netcat would, and read with timeouts.
 //! Every wait is bounded; every child is killed by its handle on drop.
+//!
+//! Tests recognise what the server says through `Text`, the same Fluent
+//! messages rendered with the same arguments, never by English words, so a
+//! rewording of `locales/` breaks no test (`tests/reword-check.py` proves
+//! it). What the protocol itself fixes (`* ` before notices, `name: text`
+//! for chat) is written out as is.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -11,6 +17,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
+
+use chatroom::i18n::{parse_lang, Args, Localizer, Pattern};
 
 /// How long any single expected thing may take before a test fails.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
@@ -33,6 +41,130 @@ pub fn settings_file(text: &str) -> PathBuf {
     let path = temp_dir().join("settings.toml");
     std::fs::write(&path, text).expect("write settings");
     path
+}
+
+/// The server's sentences in one language, for tests to expect: rendered
+/// from the message ids and arguments the server itself uses.
+pub struct Text {
+    localizer: Localizer,
+}
+
+impl Text {
+    pub fn new(lang: &str) -> Text {
+        let lang = parse_lang(lang).expect("a shipped language");
+        Text {
+            localizer: Localizer::new(&lang),
+        }
+    }
+
+    pub fn en() -> Text {
+        Text::new("en")
+    }
+
+    pub fn zh() -> Text {
+        Text::new("zh-CN")
+    }
+
+    /// The message as it is, for the server's log and console and for
+    /// chat-shaped lines (`admin-line`, `private-line`).
+    pub fn tr(&self, id: &str, args: &Args<'_>) -> String {
+        self.localizer.tr(id, args)
+    }
+
+    /// A system notice as a connection receives it, every line with `* `
+    /// in front, lines joined by `\n` (no trailing one).
+    pub fn notice(&self, id: &str, args: &Args<'_>) -> String {
+        self.notice_lines(id, args).join("\n")
+    }
+
+    /// A system notice, one entry per line the connection receives.
+    pub fn notice_lines(&self, id: &str, args: &Args<'_>) -> Vec<String> {
+        self.tr(id, args)
+            .lines()
+            .map(|line| format!("* {line}"))
+            .collect()
+    }
+
+    /// `notice` for the many messages whose only argument is a name.
+    pub fn named(&self, id: &str, name: &str) -> String {
+        self.notice(id, &[("name", name.into())])
+    }
+
+    pub fn joined(&self, name: &str) -> String {
+        self.named("joined", name)
+    }
+
+    /// The welcome `name` gets with `others` already in the room.
+    pub fn welcome(&self, name: &str, others: usize) -> String {
+        self.notice(
+            "welcome",
+            &[("name", name.into()), ("others", others.into())],
+        )
+    }
+
+    /// The answer to `/list` with these members, in this order.
+    pub fn members(&self, names: &[&str]) -> String {
+        let count = names.len();
+        let names = names.join(&self.tr("list-separator", &[]));
+        self.notice(
+            "members",
+            &[("count", count.into()), ("names", names.into())],
+        )
+    }
+
+    /// An administrator line, as every member receives it.
+    pub fn admin(&self, text: &str) -> String {
+        self.tr("admin-line", &[("text", text.into())])
+    }
+
+    /// A private message from `from`, as its target receives it.
+    pub fn private(&self, from: &str, text: &str) -> String {
+        self.tr(
+            "private-line",
+            &[("name", from.into()), ("text", text.into())],
+        )
+    }
+
+    /// The message with the arguments in `open` left open (see
+    /// `Localizer::pattern`); match it against a line less its `* `.
+    pub fn pattern(&self, id: &str, args: &Args<'_>, open: &[&str]) -> Pattern {
+        self.localizer.pattern(id, args, open)
+    }
+
+    /// Whether `line` is the notice `id` with `args` and any number for
+    /// the argument `number` (a count the test does not know).
+    pub fn is_notice_with_number(
+        &self,
+        line: &str,
+        id: &str,
+        args: &Args<'_>,
+        number: &str,
+    ) -> bool {
+        line.strip_prefix("* ")
+            .is_some_and(|text| self.localizer.number_in(id, args, number, text).is_some())
+    }
+
+    /// The names in an answer to `/list` (the line with its `* `), or
+    /// `None` if `line` is not one.
+    pub fn list_names(&self, line: &str) -> Option<Vec<String>> {
+        let text = line.strip_prefix("* ")?;
+        let separator = self.tr("list-separator", &[]);
+        text.split(|c: char| !c.is_ascii_digit())
+            .filter_map(|digits| digits.parse::<usize>().ok())
+            .find_map(|count| {
+                let pattern = self.pattern("members", &[("count", count.into())], &["names"]);
+                let names = pattern.captures(text)?.pop()?;
+                let names: Vec<String> = names
+                    .split(separator.as_str())
+                    .map(str::to_string)
+                    .collect();
+                (names.len() == count).then_some(names)
+            })
+    }
+
+    pub fn localizer(&self) -> &Localizer {
+        &self.localizer
+    }
 }
 
 /// Lines a child printed, collected by a thread so the child never blocks
@@ -85,6 +217,17 @@ impl LineStream {
         }
     }
 
+    /// Skips lines until one is exactly `wanted`, and returns it.
+    pub fn expect_line(&mut self, wanted: &str) -> String {
+        loop {
+            match self.next_line() {
+                Some(line) if line == wanted => return line,
+                Some(_) => continue,
+                None => panic!("EOF before the line {wanted:?}; seen: {:#?}", self.seen),
+            }
+        }
+    }
+
     /// Everything up to EOF.
     pub fn rest(&mut self) -> Vec<String> {
         std::iter::from_fn(|| self.next_line()).collect()
@@ -103,6 +246,9 @@ pub struct Server {
     pub stdin: Option<ChildStdin>,
     /// Its stdout: the room's log.
     pub log: LineStream,
+    /// The language it speaks: from `--lang`, else `en`; a test that sets
+    /// it in a settings file sets this too.
+    pub lang: String,
 }
 
 impl Server {
@@ -143,6 +289,16 @@ impl Server {
     /// Runs `command` (the server with its flags, stdout piped) and waits
     /// until it prints the address it listens on.
     pub fn spawn(mut command: Command) -> Server {
+        let args: Vec<String> = command
+            .get_args()
+            .map(|arg| arg.to_string_lossy().into_owned())
+            .collect();
+        let lang = args
+            .iter()
+            .position(|arg| arg == "--lang")
+            .and_then(|at| args.get(at + 1))
+            .cloned()
+            .unwrap_or_else(|| "en".to_string());
         let mut child = command.spawn().expect("spawn chatroom-server");
         let stdout = child.stdout.take().expect("server stdout");
         let stdin = child.stdin.take();
@@ -158,7 +314,13 @@ impl Server {
             addr,
             stdin,
             log,
+            lang,
         }
+    }
+
+    /// What this server says, in its language.
+    pub fn text(&self) -> Text {
+        Text::new(&self.lang)
     }
 
     /// Types `line` on the server's console.
@@ -185,14 +347,16 @@ impl Server {
 
     /// A netcat-like connection to the server.
     pub fn connect(&self) -> Peer {
-        Peer::connect(self.addr)
+        let mut peer = Peer::connect(self.addr);
+        peer.lang = self.lang.clone();
+        peer
     }
 
     /// Connects and joins as `name`, reading up to the welcome line.
     pub fn join(&self, name: &str) -> Peer {
         let mut peer = self.connect();
         peer.send(name);
-        peer.expect(name);
+        peer.expect_welcome(name);
         peer
     }
 }
@@ -262,6 +426,8 @@ pub struct Peer {
     reader: BufReader<TcpStream>,
     /// Lines read so far, for failure messages.
     seen: Vec<String>,
+    /// The server's language (`en` unless it came from `Server::connect`).
+    pub lang: String,
 }
 
 impl Peer {
@@ -276,6 +442,7 @@ impl Peer {
             stream,
             reader,
             seen: Vec::new(),
+            lang: "en".to_string(),
         }
     }
 
@@ -327,6 +494,19 @@ impl Peer {
         }
     }
 
+    /// Skips lines until one is exactly `wanted` (a whole notice, say);
+    /// returns it.
+    pub fn expect_line(&mut self, wanted: &str) -> String {
+        loop {
+            let line = self
+                .read_line()
+                .unwrap_or_else(|| panic!("EOF before {wanted:?}; seen: {:#?}", self.seen));
+            if line == wanted {
+                return line;
+            }
+        }
+    }
+
     /// Reads to EOF, returning the lines on the way.
     pub fn read_to_eof(&mut self) -> Vec<String> {
         std::iter::from_fn(|| self.read_line()).collect()
@@ -340,13 +520,27 @@ impl Peer {
         String::from_utf8_lossy(&bytes).into_owned()
     }
 
+    /// Skips lines up to the welcome of `name` (with any count of
+    /// others), and returns it.
+    pub fn expect_welcome(&mut self, name: &str) -> String {
+        let text = Text::new(&self.lang);
+        loop {
+            let line = self
+                .read_line()
+                .unwrap_or_else(|| panic!("EOF before the welcome; seen: {:#?}", self.seen));
+            if text.is_notice_with_number(&line, "welcome", &[("name", name.into())], "others") {
+                return line;
+            }
+        }
+    }
+
     /// Proves nothing else was queued for this peer: asks for `/list` and
     /// checks its answer is the very next line.
     pub fn expect_nothing_pending(&mut self) {
         self.send("/list");
         let line = self.line();
         assert!(
-            line.starts_with("* ") && line.contains(':'),
+            Text::new(&self.lang).list_names(&line).is_some(),
             "expected the /list answer, got {line:?}"
         );
     }
