@@ -47,6 +47,9 @@ pub struct ClientArgs {
     /// Join under this nickname without being asked
     #[arg(long)]
     pub name: Option<String>,
+    /// No colours in a terminal (bold, dim and the bell stay); so does a non-empty NO_COLOR
+    #[arg(long)]
+    pub no_color: bool,
     /// Settings file to read instead of ./settings.toml (it must exist)
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,

@@ -171,3 +171,7 @@ bench-row-bench-cpu = bench CPU while sending and draining (s)
 bench-unknown = n/a
 bench-verdict-ok = OK: every line arrived once, in order and intact.
 bench-verdict-failed = FAILED: lines were lost, duplicated, reordered or garbled.
+
+## client terminal
+
+allowed-bell = "mentions", "all" or "off"
