@@ -7,6 +7,8 @@
 //! so that nothing sent is cut off by a reset. Line mode only for now: a
 //! terminal runs in its usual canonical mode.
 
+pub mod editor;
+
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
