@@ -175,3 +175,4 @@ bench-verdict-failed = FAILED: lines were lost, duplicated, reordered or garbled
 ## client terminal
 
 allowed-bell = "mentions", "all" or "off"
+client-still-waiting = Still waiting for { $server } to say something. Is it a chatroom server?
