@@ -13,7 +13,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use chatroom::i18n::{parse_lang, Args, Localizer};
-use common::{temp_dir, Server, CLIENT, TIMEOUT};
+use common::{temp_dir, Peer, Server, CLIENT, SERVER, TIMEOUT};
 
 const WIDTH: usize = 80;
 const HEIGHT: usize = 24;
@@ -350,5 +350,47 @@ fn sigterm_and_sighup_leave_and_restore_the_terminal() {
             screen.iter().any(|l| l == "exit=0"),
             "{signal:?}: {screen:#?}"
         );
+    }
+}
+
+#[test]
+fn the_console_keeps_the_administrators_line_under_the_log() {
+    for (lang, typed) in [("en", "attention ple"), ("zh-CN", "请大家注")] {
+        let tmux = Tmux::start(&format!(
+            "stty -g > before; {SERVER} --host 127.0.0.1 --port 0 --lang {lang}; \
+             echo \"exit=$?\"; stty -g > after; cmp -s before after && echo restored; sleep 600"
+        ));
+        let listening = tr(lang, "server-listening", &[("addr", "".into())]);
+        let screen = tmux.wait_for_text(&listening);
+        let addr = screen
+            .iter()
+            .find_map(|line| line.split_whitespace().find_map(|word| word.parse().ok()))
+            .expect("the address on screen");
+        let prompt = format!("{}>", tr(lang, "console-prompt", &[]));
+        tmux.wait_for_row(&prompt, width(&prompt) + 1);
+        tmux.type_text(typed);
+        let row = format!("{prompt} {typed}");
+        tmux.wait_for_row(&row, width(&row));
+
+        let mut alice = Peer::connect(addr);
+        alice.send("alice");
+        alice.expect("alice");
+        alice.send("msg while admin types");
+        tmux.wait_for_text("alice: msg while admin types");
+        tmux.wait_for_row(&row, width(&row));
+
+        tmux.press(&["Enter"]);
+        let admin = tr(lang, "admin-line", &[("text", typed.into())]);
+        assert_eq!(alice.line(), admin, "{lang}");
+        tmux.wait_for_row(&prompt, width(&prompt) + 1);
+        // Up recalls the line sent.
+        tmux.press(&["Up"]);
+        tmux.wait_for_row(&row, width(&row));
+        // An empty line closes the room, and the terminal is given back.
+        tmux.press(&["C-u", "Enter"]);
+        let closed = tr(lang, "room-closed", &[]);
+        assert_eq!(alice.read_to_eof(), [format!("* {closed}")], "{lang}");
+        let screen = tmux.wait_for_text("restored");
+        assert!(screen.iter().any(|l| l == "exit=0"), "{lang}: {screen:#?}");
     }
 }

@@ -176,3 +176,4 @@ bench-verdict-failed = FAILED: lines were lost, duplicated, reordered or garbled
 
 allowed-bell = "mentions", "all" or "off"
 client-still-waiting = Still waiting for { $server } to say something. Is it a chatroom server?
+console-prompt = To everyone as { admin-name } (an empty line closes the room)

@@ -22,7 +22,7 @@
 
 pub mod editor;
 mod output;
-mod term;
+pub(crate) mod term;
 pub mod view;
 
 use std::io::{self, IsTerminal, Read};

@@ -98,6 +98,9 @@ pub fn run(
         max_queue_bytes: settings.max_queue_bytes,
         max_per_ip: settings.max_per_ip,
     };
+    // The log goes through the console, which keeps it above the line the
+    // administrator is typing in a terminal.
+    let log = console::ConsoleLog::new(log);
     reactor::Reactor::new(listener, room, localizer, log, limits, use_console)
         .and_then(reactor::Reactor::run)
         .map_err(ServerError::EventLoop)
