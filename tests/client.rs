@@ -853,3 +853,45 @@ fn a_server_that_never_reads_stops_stdin_being_read() {
     assert!(taken < TOTAL / 4, "the client read {taken} bytes of stdin");
     assert!(peak < 32 * 1024, "peak RSS {peak} KiB");
 }
+
+/// Issue 10.7: `--help` lists the keys and points to `/help`; the server's
+/// says what its console does (clap's help is English by the contract).
+#[test]
+fn help_lists_the_keys_and_the_console() {
+    let client = Command::new(CLIENT).arg("--help").output().expect("run");
+    let text = String::from_utf8_lossy(&client.stdout);
+    for key in [
+        "Ctrl-C", "Ctrl-D", "Ctrl-U", "Ctrl-W", "Ctrl-K", "Tab", "Up", "/help",
+    ] {
+        assert!(text.contains(key), "{key} in {text}");
+    }
+    let server = Command::new(common::SERVER)
+        .arg("--help")
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&server.stdout);
+    assert!(
+        text.contains("Administrator") && text.contains("empty line"),
+        "{text}"
+    );
+}
+
+/// Issue 10.7: a server that says nothing: after a few seconds the client
+/// says it is still waiting (on stderr: the relay's stdout is the server's).
+#[test]
+fn a_silent_server_gets_a_still_waiting_line() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let mut client = Client::spawn(port, &["--lang", "zh-CN"]);
+    let _stream = accept_bounded(&listener);
+    let expected = tr(
+        "zh-CN",
+        "client-still-waiting",
+        &[("server", format!("127.0.0.1:{port}").into())],
+    );
+    assert_eq!(
+        client.err.next_line(),
+        Some(format!("chatroom-client: {expected}"))
+    );
+    assert_eq!(client.out.next_line(), Some(connected_line("zh-CN", port)));
+}
