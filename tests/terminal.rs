@@ -394,3 +394,25 @@ fn the_console_keeps_the_administrators_line_under_the_log() {
         assert!(screen.iter().any(|l| l == "exit=0"), "{lang}: {screen:#?}");
     }
 }
+
+#[test]
+fn typing_while_a_busy_room_scrolls_loses_nothing() {
+    let server = Server::start_unthrottled("zh-CN");
+    let tmux = Tmux::start(&client_command(&server, "zh-CN", "--name alice"));
+    tmux.wait_for_row("alice>", 7);
+    let mut bob = server.join("bob");
+    let typed = "慢慢打字 typing 中文";
+    let mut n = 0;
+    for c in typed.chars() {
+        for _ in 0..20 {
+            n += 1;
+            bob.send(&format!("busy line {n}"));
+        }
+        tmux.type_text(&c.to_string());
+    }
+    tmux.wait_for_text(&format!("bob: busy line {n}"));
+    let row = format!("alice> {typed}");
+    tmux.wait_for_row(&row, width(&row));
+    tmux.press(&["Enter"]);
+    assert_eq!(bob.expect("alice: "), format!("alice: {typed}"));
+}
