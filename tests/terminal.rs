@@ -416,3 +416,64 @@ fn typing_while_a_busy_room_scrolls_loses_nothing() {
     tmux.press(&["Enter"]);
     assert_eq!(bob.expect("alice: "), format!("alice: {typed}"));
 }
+
+impl Tmux {
+    /// The screen with its attributes, as escape sequences.
+    fn screen_styled(&self) -> String {
+        let out = self.run(&["capture-pane", "-p", "-e", "-t", "main"]);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+/// The SGR attributes in force where `needle` starts on the styled screen
+/// (tmux writes only changes, so earlier lines count).
+fn attributes_at(styled: &str, needle: &str) -> Vec<u32> {
+    let end = styled.find(needle).expect("the text on screen");
+    let mut active = Vec::new();
+    for rest in styled[..end].split("\x1b[").skip(1) {
+        let Some((params, _)) = rest.split_once('m') else {
+            continue;
+        };
+        for p in params.split(';').map(|p| p.parse().unwrap_or(0)) {
+            match p {
+                0 => active.clear(),
+                22 => active.retain(|&a| a != 1 && a != 2),
+                39 => active.retain(|&a: &u32| !((30..=38).contains(&a) || (90..=97).contains(&a))),
+                p => active.push(p),
+            }
+        }
+    }
+    active
+}
+
+fn has_colour(attributes: &[u32]) -> bool {
+    attributes
+        .iter()
+        .any(|&p| (30..=38).contains(&p) || (90..=97).contains(&p))
+}
+
+#[test]
+fn names_in_colour_mentions_bold_and_no_color_keeps_bold() {
+    for (env, coloured) in [("", true), ("export NO_COLOR=1;", false)] {
+        let server = Server::start("en");
+        let tmux = Tmux::start(&format!(
+            "{env} {}",
+            client_command(&server, "en", "--name alice")
+        ));
+        tmux.wait_for_row("alice>", 7);
+        let mut bob = server.join("bob");
+        bob.send("hello ALICE, look");
+        tmux.wait_for_text("bob: hello ALICE, look");
+        let styled = tmux.screen_styled();
+        let mention = attributes_at(&styled, "hello ALICE");
+        assert!(
+            mention.contains(&1),
+            "{env}: a mention is bold: {mention:?}"
+        );
+        assert_eq!(has_colour(&mention), coloured, "{env}: {mention:?}");
+        let notice = attributes_at(&styled, "* bob joined");
+        assert!(notice.contains(&2), "{env}: a notice is dim: {notice:?}");
+        assert!(!has_colour(&notice), "{env}: {notice:?}");
+        drop(bob);
+    }
+}
