@@ -251,6 +251,9 @@ fn half_typed_input_stays_intact_while_others_talk() {
 #[test]
 fn paste_completion_history_and_resize() {
     let server = Server::start("en");
+    // Here before alice: known from the `/list` the client asks for on
+    // joining, whose answer it does not show.
+    let _carol = server.join("carol");
     let tmux = Tmux::start(&client_command(&server, "en", "--name alice"));
     tmux.wait_for_row("alice>", 7);
     let mut bob = server.join("bob");
@@ -260,6 +263,20 @@ fn paste_completion_history_and_resize() {
     tmux.type_text("hi b");
     tmux.press(&["Tab"]);
     tmux.wait_for_row("alice> hi bob", 14);
+    tmux.press(&["C-u"]);
+    tmux.type_text("@c");
+    tmux.press(&["Tab"]);
+    tmux.wait_for_row("alice> @carol", 14);
+    let members = tr(
+        "en",
+        "members",
+        &[("count", 2.into()), ("names", "".into())],
+    );
+    let screen = tmux.screen();
+    assert!(
+        !screen.iter().any(|l| l.contains(members.trim_end())),
+        "the /list answer is not shown: {screen:#?}"
+    );
     tmux.press(&["C-u"]);
     tmux.type_text("/li");
     tmux.press(&["Tab"]);

@@ -34,7 +34,7 @@ use polling::{Event, Events, Poller};
 use self::editor::{Action, Editor};
 use self::output::{Flushed, Output};
 use self::term::RawMode;
-use self::view::View;
+use self::view::{LineKind, View};
 use crate::i18n::Localizer;
 use crate::protocol::{sanitize, Frame, LineCodec};
 use crate::settings::{Bell, ClientSettings};
@@ -236,6 +236,9 @@ struct Screen {
     dirty: bool,
     /// When a lone ESC is taken as the Escape key.
     escape_at: Option<Instant>,
+    /// Set when we asked for `/list` on joining, to learn who is here for
+    /// Tab: its answer is not shown.
+    hide_members: bool,
 }
 
 struct Session<'a> {
@@ -307,6 +310,7 @@ impl<'a> Session<'a> {
                 row_cleared: false,
                 dirty: true,
                 escape_at: None,
+                hide_members: false,
             }
         });
         let mut session = Session {
@@ -534,6 +538,18 @@ impl<'a> Session<'a> {
             return;
         };
         let kind = screen.view.observe(line);
+        match kind {
+            LineKind::Welcome => {
+                // Who was here before us: only a `/list` answer tells.
+                screen.hide_members = true;
+                self.outgoing.extend_from_slice(b"/list\n");
+            }
+            LineKind::Members if screen.hide_members => {
+                screen.hide_members = false;
+                return;
+            }
+            _ => {}
+        }
         let styled = screen.view.style(line, kind);
         let bell = screen.view.rings(kind);
         self.above(&styled);

@@ -167,6 +167,10 @@ struct Language {
 pub enum LineKind {
     /// A system notice (`* `): dimmed.
     Notice,
+    /// A `/list` answer (a notice too).
+    Members,
+    /// The welcome: we have joined (a notice too).
+    Welcome,
     /// `name: text`, from someone else (or the administrator).
     Chat,
     /// A private message to you.
@@ -244,8 +248,11 @@ impl View {
     /// and says what kind of line it is.
     pub fn observe(&mut self, line: &str) -> LineKind {
         if let Some(notice) = line.strip_prefix("* ") {
-            self.learn(notice);
-            return LineKind::Notice;
+            return match self.learn(notice) {
+                Some(Kind::Members) => LineKind::Members,
+                Some(Kind::Welcome) => LineKind::Welcome,
+                _ => LineKind::Notice,
+            };
         }
         if self
             .languages
@@ -283,16 +290,15 @@ impl View {
         self.languages.iter().any(|l| l.admin == name)
     }
 
-    fn learn(&mut self, notice: &str) {
+    /// Learns who is here from a notice; says which notice it was.
+    fn learn(&mut self, notice: &str) -> Option<Kind> {
         let found = self.languages.iter().find_map(|language| {
             language.notices.iter().find_map(|(template, kind)| {
                 let values = template.matches(notice)?;
                 Some((*kind, values, language.separator.clone()))
             })
         });
-        let Some((kind, values, separator)) = found else {
-            return;
-        };
+        let (kind, values, separator) = found?;
         let name = values.get("name").copied().filter(|n| is_name(n));
         match (kind, name) {
             (Kind::Welcome, Some(name)) => {
@@ -313,6 +319,7 @@ impl View {
             }
             _ => {}
         }
+        Some(kind)
     }
 
     fn add(&mut self, name: &str) {
@@ -349,7 +356,9 @@ impl View {
     /// colour, bold and dim stay.
     pub fn style(&self, line: &str, kind: LineKind) -> String {
         match kind {
-            LineKind::Notice => format!("\x1b[2m{line}\x1b[22m"),
+            LineKind::Notice | LineKind::Members | LineKind::Welcome => {
+                format!("\x1b[2m{line}\x1b[22m")
+            }
             LineKind::Plain => line.to_string(),
             LineKind::Chat => self.style_chat(line, false),
             LineKind::Mention => self.style_chat(line, true),
@@ -449,7 +458,7 @@ mod tests {
                 "welcome",
                 &[("name", "me".into()), ("others", 1.into())],
             );
-            assert_eq!(view.observe(&welcome), LineKind::Notice);
+            assert_eq!(view.observe(&welcome), LineKind::Welcome);
             assert_eq!(view.me(), Some("me"), "{lang}: {welcome}");
             assert_eq!(view.prompt(None), "me> ");
             let sep = tr(lang, "list-separator", &[]);
@@ -461,7 +470,7 @@ mod tests {
                     ("names", ["me", "alice", "小明"].join(&sep).into()),
                 ],
             );
-            view.observe(&list);
+            assert_eq!(view.observe(&list), LineKind::Members);
             assert_eq!(names(&view), ["alice", "小明"], "{lang}: {list}");
             view.observe(&notice(lang, "joined", &[("name", "Bob".into())]));
             view.observe(&notice(lang, "left-lost", &[("name", "alice".into())]));
