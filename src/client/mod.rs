@@ -160,7 +160,7 @@ pub fn connect(settings: &ClientSettings) -> Result<TcpStream, ClientError> {
     })
 }
 
-/// How the client looks and sounds in a terminal.
+/// How the session starts, and how it looks and sounds in a terminal.
 #[derive(Debug, Clone)]
 pub struct Options {
     /// Sent as the first line, to join without being asked.
@@ -181,14 +181,15 @@ pub fn run(
     localizer: &Localizer,
 ) -> Result<Ending, ClientError> {
     let terminal = io::stdin().is_terminal() && io::stdout().is_terminal();
-    // Raw mode only if it can be had; else the plain relay.
-    let raw = if terminal {
-        RawMode::enter().ok()
-    } else {
-        None
-    };
+    // The signal handlers first, so that no signal finds the terminal raw
+    // and the process without them.
     let mut session =
-        Session::new(stream, options, localizer, raw.is_some()).map_err(ClientError::EventLoop)?;
+        Session::new(stream, options, localizer, terminal).map_err(ClientError::EventLoop)?;
+    // Raw mode only if it can be had; else the plain relay.
+    let raw = terminal.then(RawMode::enter).and_then(Result::ok);
+    if raw.is_none() {
+        session.screen = None;
+    }
     let connected = localizer.tr(
         "client-connected",
         &[
