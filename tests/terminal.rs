@@ -494,3 +494,52 @@ fn names_in_colour_mentions_bold_and_no_color_keeps_bold() {
         drop(bob);
     }
 }
+
+/// A hostile server cannot drive the terminal (what it sends is cleaned),
+/// and when it vanishes (a reset) the client says so and gives the
+/// terminal back.
+#[test]
+fn a_hostile_server_cannot_drive_the_terminal_and_vanishing_restores_it() {
+    use std::io::Write;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let tmux = Tmux::start(&format!(
+        "stty -g > before; {CLIENT} --host 127.0.0.1 --port {port} --lang zh-CN; \
+         echo \"exit=$?\"; stty -g > after; cmp -s before after && echo restored; sleep 600"
+    ));
+    // Bounded: the client connects within TIMEOUT or the test fails.
+    listener.set_nonblocking(true).expect("nonblocking");
+    let deadline = Instant::now() + TIMEOUT;
+    let mut stream = loop {
+        match listener.accept() {
+            Ok((stream, _)) => break stream,
+            Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {
+                assert!(Instant::now() < deadline, "the client did not connect");
+                thread::sleep(Duration::from_millis(10));
+            }
+            Err(err) => panic!("accept: {err}"),
+        }
+    };
+    stream.set_nonblocking(false).expect("blocking");
+    stream
+        .write_all(b"mallory: clear\x1b[2J\x1b[Hscreen\x1b]0;pwned\x07 \x1b[31mred\r\n")
+        .expect("send");
+    tmux.wait_for_text("mallory: clearscreen red");
+    let title = tmux.run(&["display-message", "-p", "-t", "main", "#{pane_title}"]);
+    assert!(!String::from_utf8_lossy(&title.stdout).contains("pwned"));
+    let styled = tmux.screen_styled();
+    assert!(
+        !attributes_at(&styled, "red").contains(&31),
+        "no red from the server"
+    );
+    rustix::net::sockopt::set_socket_linger(&stream, Some(Duration::ZERO)).expect("linger");
+    drop(stream);
+    let reason = tr("zh-CN", "reason-reset", &[]);
+    tmux.wait_for_text(&tr(
+        "zh-CN",
+        "client-connection-lost",
+        &[("reason", reason.into())],
+    ));
+    let screen = tmux.wait_for_text("restored");
+    assert!(screen.iter().any(|l| l == "exit=1"), "{screen:#?}");
+}
