@@ -82,6 +82,9 @@ pub struct Editor {
     width: usize,
     /// The first column of `text` shown: a long line scrolls sideways.
     scroll: usize,
+    /// Cleared while the line cannot be sent (the server is not taking
+    /// what we send): Enter then keeps the line and rings.
+    can_send: bool,
     /// Set when the last byte fed was ESC: it may be the Escape key or the
     /// start of a sequence, which only a pause tells apart (`flush_escape`).
     escape_pending: bool,
@@ -102,6 +105,7 @@ impl Editor {
             prompt_width: 0,
             width: usable_width(width),
             scroll: 0,
+            can_send: true,
             escape_pending: false,
         }
     }
@@ -127,6 +131,11 @@ impl Editor {
     /// The names Tab offers, replacing the previous ones.
     pub fn set_names(&mut self, names: impl IntoIterator<Item = String>) {
         self.names = names.into_iter().collect();
+    }
+
+    /// Whether Enter may send the line now.
+    pub fn set_can_send(&mut self, can_send: bool) {
+        self.can_send = can_send;
     }
 
     /// Whether a lone ESC waits for `flush_escape`.
@@ -223,6 +232,10 @@ impl Editor {
     fn enter(&mut self, actions: &mut Vec<Action>) {
         if self.text.is_empty() {
             actions.push(Action::Leave);
+            return;
+        }
+        if !self.can_send {
+            actions.push(Action::Bell);
             return;
         }
         let line = std::mem::take(&mut self.text);
@@ -611,6 +624,12 @@ mod tests {
         assert_eq!(shown(&e), "|");
         assert_eq!(feed(&mut e, &[b"\r"]), vec![Action::Leave]);
         assert_eq!(feed(&mut e, &[b"x\n"]), vec![Action::Send("x".into())]);
+        // While the server takes nothing, Enter keeps the line.
+        e.set_can_send(false);
+        assert_eq!(feed(&mut e, &[b"held\r"]), vec![Action::Bell]);
+        assert_eq!(shown(&e), "held|");
+        e.set_can_send(true);
+        assert_eq!(feed(&mut e, &[b"\r"]), vec![Action::Send("held".into())]);
     }
 
     #[test]

@@ -520,8 +520,10 @@ impl<'a> Session<'a> {
             }
         }
         if let Some(screen) = &mut self.screen {
-            screen.editor.set_names(screen.view.members().cloned());
-            screen.editor.set_prompt(&screen.view.prompt(None));
+            if screen.view.take_changed() {
+                screen.editor.set_names(screen.view.members().cloned());
+                screen.editor.set_prompt(&screen.view.prompt(None));
+            }
         }
         Ok(None)
     }
@@ -646,6 +648,11 @@ impl<'a> Session<'a> {
     fn take_input(&mut self, bytes: &[u8]) {
         if let Some(screen) = &mut self.screen {
             let mut actions = Vec::new();
+            // A server that does not read: Enter keeps the line (and rings)
+            // instead of queueing more.
+            screen
+                .editor
+                .set_can_send(self.outgoing.len() < OUTGOING_CAP);
             screen.editor.feed(bytes, &mut actions);
             screen.escape_at = screen
                 .editor

@@ -16,6 +16,10 @@ use fluent_bundle::FluentValue;
 use crate::i18n::{parse_lang, Localizer, AVAILABLE};
 use crate::settings::Bell;
 
+/// Most members remembered for Tab: a hostile server announcing endless
+/// names cannot grow the client without bound.
+const MAX_MEMBERS: usize = 10_000;
+
 /// Placeholders a notice may have; each gets a marker when rendered. A
 /// message that does not use one ignores it.
 const PLACEHOLDERS: &[&str] = &[
@@ -190,6 +194,8 @@ pub struct View {
     me: Option<String>,
     /// The members we know of, by lower-cased name, as they spell it.
     members: BTreeMap<String, String>,
+    /// Set when `members` or `me` changed since `take_changed`.
+    changed: bool,
     color: bool,
     bell: Bell,
 }
@@ -219,6 +225,7 @@ impl View {
             languages,
             me: None,
             members: BTreeMap::new(),
+            changed: false,
             color,
             bell,
         }
@@ -232,6 +239,11 @@ impl View {
     /// The other members, for Tab.
     pub fn members(&self) -> impl Iterator<Item = &String> {
         self.members.values()
+    }
+
+    /// Whether who is here (or our name) changed since the last call.
+    pub fn take_changed(&mut self) -> bool {
+        std::mem::take(&mut self.changed)
     }
 
     /// The input row's prompt: `> ` before joining, then `name> `, or
@@ -304,14 +316,16 @@ impl View {
             (Kind::Welcome, Some(name)) => {
                 self.me = Some(name.to_string());
                 self.members.remove(&name.to_lowercase());
+                self.changed = true;
             }
             (Kind::Joined, Some(name)) => self.add(name),
             (Kind::Left, Some(name)) => {
-                self.members.remove(&name.to_lowercase());
+                self.changed |= self.members.remove(&name.to_lowercase()).is_some();
             }
             (Kind::Members, _) => {
                 if let Some(names) = values.get("names") {
                     self.members.clear();
+                    self.changed = true;
                     for name in names.split(separator.as_str()).filter(|n| is_name(n)) {
                         self.add(name);
                     }
@@ -323,9 +337,15 @@ impl View {
     }
 
     fn add(&mut self, name: &str) {
-        if self.me.as_deref().map(str::to_lowercase) != Some(name.to_lowercase()) {
-            self.members.insert(name.to_lowercase(), name.to_string());
+        let key = name.to_lowercase();
+        if self.me.as_deref().map(str::to_lowercase) == Some(key.clone())
+            || self.members.get(&key).is_some_and(|known| known == name)
+            || (self.members.len() >= MAX_MEMBERS && !self.members.contains_key(&key))
+        {
+            return;
         }
+        self.members.insert(key, name.to_string());
+        self.changed = true;
     }
 
     /// Whether `text` has our name as a whole word, in any case.
@@ -486,6 +506,9 @@ mod tests {
             view.observe("carol: hi");
             view.observe(&format!("{}: hello", tr(lang, "admin-name", &[])));
             assert_eq!(names(&view), ["carol"]);
+            assert!(view.take_changed());
+            view.observe("carol: again");
+            assert!(!view.take_changed(), "nothing new");
         }
     }
 
