@@ -14,7 +14,7 @@ use crate::settings::Overrides;
 
 /// The chat room server: relays every line a member sends to everyone else.
 #[derive(Debug, Parser)]
-#[command(name = "chatroom-server", version)]
+#[command(name = "chatroom-server", version, after_help = SERVER_HELP)]
 pub struct ServerArgs {
     /// Address to listen on [settings: server.host, default 0.0.0.0]
     #[arg(long)]
@@ -33,7 +33,7 @@ pub struct ServerArgs {
 /// The chat room client: shows what the room says and sends what you type.
 /// An empty line (just Enter) leaves.
 #[derive(Debug, Parser)]
-#[command(name = "chatroom-client", version)]
+#[command(name = "chatroom-client", version, after_help = CLIENT_HELP)]
 pub struct ClientArgs {
     /// Server to connect to [settings: client.host, default 127.0.0.1]
     #[arg(long)]
@@ -47,10 +47,35 @@ pub struct ClientArgs {
     /// Join under this nickname without being asked
     #[arg(long)]
     pub name: Option<String>,
+    /// No colours in a terminal (bold, dim and the bell stay); so does a non-empty NO_COLOR
+    #[arg(long)]
+    pub no_color: bool,
     /// Settings file to read instead of ./settings.toml (it must exist)
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
 }
+
+/// What `chatroom-server --help` says about the console.
+const SERVER_HELP: &str = "\
+The console (this program's standard input):
+  a line you type goes to every member, as Administrator;
+  an empty line closes the room (as do SIGINT, SIGTERM and Ctrl-C);
+  in a terminal the log scrolls above the line you are typing, Up recalls.
+With standard input not a terminal or pipe (< /dev/null), there is no console.";
+
+/// What `chatroom-client --help` says about the keys.
+const CLIENT_HELP: &str = "\
+Keys, in a terminal:
+  Enter              send the line (on an empty line: leave)
+  Ctrl-C             clear the line (on an empty line: leave)
+  Ctrl-D             delete the character under the cursor (on an empty line: leave)
+  Left, Right        move one character; Home, End, Ctrl-A, Ctrl-E: to the start, the end
+  Backspace, Delete  delete the character before, under the cursor
+  Ctrl-U, Ctrl-K     delete to the start, to the end; Ctrl-W: the word before the cursor
+  Up, Down           the lines sent earlier
+  Tab                complete a member's name or a command
+Once connected, /help lists the room's commands.
+Piped (printf 'alice\\nhello\\n' | chatroom-client), each input line is sent as it is.";
 
 /// Prints `program: message` on stderr, the one shape of every error the
 /// programs report. A closed stderr is not worth a panic.

@@ -7,10 +7,13 @@
 //! - `render`: a `Notice` rendered once into localized lines.
 //! - `i18n`: the `Localizer` over the embedded Fluent files, with fallback.
 //! - `settings` and `cli`: settings.toml and flags merged into `Settings`.
-//! - `signals`: SIGINT/SIGTERM through a self-pipe the poller can watch.
+//! - `signals`: SIGINT/SIGTERM/SIGHUP/SIGWINCH through a self-pipe the
+//!   poller can watch.
 //! - `server`: the reactor (one `Poller`, I/O only), the room-wide backlog
 //!   of broadcasts, connections, per-address counts, the console.
-//! - `client`: the client's loop over stdin, the socket and signals.
+//! - `client`: the client's loop over stdin, the socket, stdout and signals;
+//!   its sans-IO line editor (also the console's), what incoming lines are
+//!   and how they look, the raw-mode guard, the non-blocking stdout.
 //! - `bench`: the load generator (`chatroom-bench`): simulated members,
 //!   one `Poller`, every delivery checked, figures reported.
 //!

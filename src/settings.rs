@@ -47,6 +47,18 @@ pub struct ServerSettings {
 pub struct ClientSettings {
     pub host: String,
     pub port: u16,
+    /// When the client rings the terminal bell.
+    pub bell: Bell,
+}
+
+/// `[client] bell`: which incoming lines ring the terminal bell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bell {
+    /// Private messages and lines that mention your name.
+    Mentions,
+    /// Those, and every chat line from someone else.
+    All,
+    Off,
 }
 
 impl Default for Settings {
@@ -67,6 +79,7 @@ impl Default for Settings {
             client: ClientSettings {
                 host: "127.0.0.1".into(),
                 port: 5555,
+                bell: Bell::Mentions,
             },
         }
     }
@@ -85,7 +98,7 @@ const SERVER_KEYS: &[&str] = &[
     "max_per_ip",
     "name_timeout_secs",
 ];
-const CLIENT_KEYS: &[&str] = &["host", "port"];
+const CLIENT_KEYS: &[&str] = &["host", "port", "bell"];
 
 /// What a refused value should have been.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,6 +112,8 @@ pub enum Allowed {
     Table,
     /// At least this many bytes.
     Queue(usize),
+    /// "mentions", "all" or "off".
+    Bell,
 }
 
 /// Why the settings could not be used. Each names the file.
@@ -157,6 +172,7 @@ impl SettingsError {
                     Allowed::Host => localizer.tr("allowed-host", &[]),
                     Allowed::Table => localizer.tr("allowed-table", &[]),
                     Allowed::Queue(min) => localizer.tr("allowed-queue", &[("min", (*min).into())]),
+                    Allowed::Bell => localizer.tr("allowed-bell", &[]),
                 };
                 localizer.tr(
                     "error-settings-value",
@@ -272,6 +288,7 @@ impl Settings {
                         match key.as_str() {
                             "host" => client.host = file.host(&key_path, value)?,
                             "port" => client.port = file.port(&key_path, value)?,
+                            "bell" => client.bell = file.bell(&key_path, value)?,
                             _ => return Err(file.unknown(key_path, CLIENT_KEYS)),
                         }
                     }
@@ -352,6 +369,15 @@ impl FileReader<'_> {
             .as_integer()
             .and_then(|n| usize::try_from(n).ok())
             .ok_or_else(|| self.refuse(key, value, Allowed::Whole))
+    }
+
+    fn bell(&self, key: &str, value: &toml::Value) -> Result<Bell, LoadError> {
+        match value.as_str() {
+            Some("mentions") => Ok(Bell::Mentions),
+            Some("all") => Ok(Bell::All),
+            Some("off") => Ok(Bell::Off),
+            _ => Err(self.refuse(key, value, Allowed::Bell)),
+        }
     }
 
     fn positive(&self, key: &str, value: &toml::Value) -> Result<usize, LoadError> {
@@ -514,6 +540,7 @@ mod tests {
             ("[server]\nport = \"x\"", "server.port", Allowed::Port),
             ("[server]\nport = 70000", "server.port", Allowed::Port),
             ("[client]\nhost = \" \"", "client.host", Allowed::Host),
+            ("[client]\nbell = \"loud\"", "client.bell", Allowed::Bell),
             ("[client]\nhost = 127", "client.host", Allowed::Host),
             (
                 "[server]\nmax_line_bytes = 100\nmax_queue_bytes = 150",
@@ -541,7 +568,7 @@ mod tests {
             (
                 "[client]\nhots = 1",
                 "client.hots",
-                "(the settings there are: host, port)",
+                "(the settings there are: host, port, bell)",
             ),
         ];
         for (text, unknown, known) in cases {

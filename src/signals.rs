@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use signal_hook::low_level::pipe;
 
-pub use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+pub use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGWINCH};
 
 /// The read end of the self-pipe, and a flag per watched signal.
 #[derive(Debug)]
@@ -71,6 +71,7 @@ pub fn name(signal: i32) -> &'static str {
         SIGINT => "SIGINT",
         SIGTERM => "SIGTERM",
         SIGHUP => "SIGHUP",
+        SIGWINCH => "SIGWINCH",
         _ => "signal",
     }
 }

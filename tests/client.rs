@@ -636,3 +636,262 @@ fn client_output_has_no_isolation_marks() {
         assert_clean_output(&refused);
     }
 }
+
+/// The client's peak resident memory so far (VmHWM), in KiB.
+fn peak_rss_kib(child: &Child) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id()))
+        .expect("read /proc/PID/status");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|kib| kib.parse().ok())
+        .expect("VmHWM in /proc/PID/status")
+}
+
+/// Waits for `child` to exit, at most `limit`; `None` if it is still running.
+fn exit_within(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return Some(status);
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// A fake server that sends lines as fast as the client takes them, until
+/// the connection breaks or `stop` is set. Returns the sender's thread.
+fn flood(
+    stream: TcpStream,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> thread::JoinHandle<()> {
+    thread::spawn(move || {
+        let mut stream = stream;
+        let line = "flooder: the quick brown fox jumps over the lazy dog, again and again\n";
+        let chunk = line.repeat(256);
+        let _ = stream.set_write_timeout(Some(Duration::from_millis(100)));
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            match stream.write(chunk.as_bytes()) {
+                Ok(_) => {}
+                Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(err) if err.kind() == std::io::ErrorKind::TimedOut => {}
+                Err(_) => break,
+            }
+        }
+    })
+}
+
+/// Issue 9.6: a server that sends faster than the client prints must not
+/// make the client deaf (Enter on an empty line leaves at once) or let its
+/// memory grow.
+#[test]
+fn a_flooding_server_leaves_the_client_in_control() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let mut client = Client::spawn(port, &[]);
+    let stream = accept_bounded(&listener);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sender = flood(stream, stop.clone());
+    // Let the flood run: the client prints (the test reads its stdout as
+    // fast as it can, in its LineStream thread) while more keeps coming.
+    client.out.expect("flooder:");
+    let flooding = Instant::now();
+    while flooding.elapsed() < Duration::from_secs(2) {
+        client.out.next_line();
+    }
+    let peak = peak_rss_kib(&client.child);
+    let start = Instant::now();
+    client.type_line("");
+    let status = exit_within(&mut client.child, Duration::from_secs(10));
+    let took = start.elapsed();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let _ = sender.join();
+    eprintln!("flood: left {took:?} after Enter, peak RSS {peak} KiB");
+    assert!(status.is_some(), "still running 10 s after Enter");
+    assert!(took < Duration::from_secs(3), "took {took:?} to leave");
+    assert!(peak < 32 * 1024, "peak RSS {peak} KiB");
+}
+
+/// Issue 9.6, memory: what the client holds while flooded stays bounded.
+#[test]
+fn a_flooding_server_does_not_bloat_the_client() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    // The client's stdout is read slowly: it cannot print as fast as the
+    // server sends.
+    let mut child = Command::new(CLIENT)
+        .args(port_args(port))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn chatroom-client");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let reader = thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline {
+            if std::io::Read::read(&mut stdout, &mut buf).unwrap_or(0) == 0 {
+                break;
+            }
+            thread::sleep(Duration::from_millis(5));
+        }
+    });
+    let stream = accept_bounded(&listener);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sender = flood(stream, stop.clone());
+    let _ = reader.join();
+    let peak = peak_rss_kib(&child);
+    let start = Instant::now();
+    let _ = rustix::process::kill_process(
+        rustix::process::Pid::from_raw(child.id() as i32).expect("pid"),
+        rustix::process::Signal::TERM,
+    );
+    let status = exit_within(&mut child, Duration::from_secs(10));
+    let took = start.elapsed();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = sender.join();
+    eprintln!("flood, slow reader: peak RSS {peak} KiB, left {took:?} after SIGTERM");
+    assert!(status.is_some(), "still running 10 s after SIGTERM");
+    assert!(peak < 32 * 1024, "peak RSS {peak} KiB");
+}
+
+/// Issue 9.7: with a stdout nobody reads (`chatroom-client | less`,
+/// paused), SIGINT, SIGTERM and SIGHUP end the client within 2 s.
+#[test]
+fn a_blocked_stdout_does_not_stop_signals() {
+    use rustix::process::Signal;
+    for signal in [Signal::INT, Signal::TERM, Signal::HUP] {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let mut child = Command::new(CLIENT)
+            .args(port_args(port))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn chatroom-client");
+        // Held, never read: the pipe fills and stays full.
+        let _stdout = child.stdout.take();
+        let stream = accept_bounded(&listener);
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let sender = flood(stream, stop.clone());
+        // Long enough for the 64 KiB pipe to fill many times over.
+        thread::sleep(Duration::from_millis(500));
+        let start = Instant::now();
+        let pid = rustix::process::Pid::from_raw(child.id() as i32).expect("pid");
+        let _ = rustix::process::kill_process(pid, signal);
+        let status = exit_within(&mut child, Duration::from_secs(5));
+        let took = start.elapsed();
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let _ = child.kill();
+        let _ = child.wait();
+        let _ = sender.join();
+        eprintln!("blocked stdout: {signal:?} ended it after {took:?}");
+        assert!(status.is_some(), "{signal:?}: still running 5 s later");
+        assert!(took < Duration::from_secs(2), "{signal:?}: took {took:?}");
+    }
+}
+
+/// Issue 9.8: against a server that never reads, the client stops reading
+/// stdin once its outgoing buffer is full, instead of holding all of it.
+#[test]
+fn a_server_that_never_reads_stops_stdin_being_read() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let mut child = Command::new(CLIENT)
+        .args(port_args(port))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn chatroom-client");
+    let mut stdin = child.stdin.take().expect("stdin");
+    // Accepted, never read.
+    let _stream = accept_bounded(&listener);
+    let written = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = written.clone();
+    const TOTAL: usize = 60 << 20;
+    let writer = thread::spawn(move || {
+        let line = [b'x'; 1023]
+            .iter()
+            .chain(b"\n")
+            .copied()
+            .collect::<Vec<u8>>();
+        let chunk = line.repeat(64);
+        while counter.load(std::sync::atomic::Ordering::Relaxed) < TOTAL {
+            if stdin.write_all(&chunk).is_err() {
+                break;
+            }
+            counter.fetch_add(chunk.len(), std::sync::atomic::Ordering::Relaxed);
+        }
+    });
+    // Until the writer has stopped making progress (the client stopped
+    // reading) or has written everything.
+    let deadline = Instant::now() + Duration::from_secs(8);
+    let mut last = 0;
+    loop {
+        thread::sleep(Duration::from_millis(300));
+        let now = written.load(std::sync::atomic::Ordering::Relaxed);
+        if now >= TOTAL || (now == last && now > 0) || Instant::now() > deadline {
+            break;
+        }
+        last = now;
+    }
+    let peak = peak_rss_kib(&child);
+    let taken = written.load(std::sync::atomic::Ordering::Relaxed);
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = writer.join();
+    eprintln!("never-reading server: client took {taken} bytes of stdin, peak RSS {peak} KiB");
+    assert!(taken < TOTAL / 4, "the client read {taken} bytes of stdin");
+    assert!(peak < 32 * 1024, "peak RSS {peak} KiB");
+}
+
+/// Issue 10.7: `--help` lists the keys and points to `/help`; the server's
+/// says what its console does (clap's help is English by the contract).
+#[test]
+fn help_lists_the_keys_and_the_console() {
+    let client = Command::new(CLIENT).arg("--help").output().expect("run");
+    let text = String::from_utf8_lossy(&client.stdout);
+    for key in [
+        "Ctrl-C", "Ctrl-D", "Ctrl-U", "Ctrl-W", "Ctrl-K", "Tab", "Up", "/help",
+    ] {
+        assert!(text.contains(key), "{key} in {text}");
+    }
+    let server = Command::new(common::SERVER)
+        .arg("--help")
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&server.stdout);
+    assert!(
+        text.contains("Administrator") && text.contains("empty line"),
+        "{text}"
+    );
+}
+
+/// Issue 10.7: a server that says nothing: after a few seconds the client
+/// says it is still waiting (on stderr: the relay's stdout is the server's).
+#[test]
+fn a_silent_server_gets_a_still_waiting_line() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let mut client = Client::spawn(port, &["--lang", "zh-CN"]);
+    let _stream = accept_bounded(&listener);
+    let expected = tr(
+        "zh-CN",
+        "client-still-waiting",
+        &[("server", format!("127.0.0.1:{port}").into())],
+    );
+    assert_eq!(
+        client.err.next_line(),
+        Some(format!("chatroom-client: {expected}"))
+    );
+    assert_eq!(client.out.next_line(), Some(connected_line("zh-CN", port)));
+}

@@ -173,3 +173,9 @@ bench-row-bench-cpu = bench CPU while sending and draining (s)
 bench-unknown = n/a
 bench-verdict-ok = OK: every line arrived once, in order and intact.
 bench-verdict-failed = FAILED: lines were lost, duplicated, reordered or garbled.
+
+## client terminal
+
+allowed-bell = "mentions", "all" or "off"
+client-still-waiting = Still waiting for { $server } to say something. Is it a chatroom server?
+console-prompt = To everyone as { admin-name } (an empty line closes the room)

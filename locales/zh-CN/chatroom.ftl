@@ -165,3 +165,9 @@ bench-row-bench-cpu = 发送和接收期间本工具 CPU（秒）
 bench-unknown = 无
 bench-verdict-ok = 通过：每行都恰好送达一次，顺序正确且完整。
 bench-verdict-failed = 失败：有行丢失、重复、乱序或损坏。
+
+## client terminal
+
+allowed-bell = 应为 "mentions"、"all" 或 "off"
+client-still-waiting = 仍在等待 { $server } 的回应。对方真的是 chatroom 服务器吗？
+console-prompt = 以{ admin-name }身份发给所有人（空行关闭聊天室）

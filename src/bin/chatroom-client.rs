@@ -2,11 +2,10 @@
 //! out (0 left or the server closed, 1 could not connect or the connection
 //! broke, 2 bad usage or settings).
 
-use std::io::{self, Write};
 use std::process::ExitCode;
 
 use chatroom::cli::{print_error, ClientArgs};
-use chatroom::client::{self, Ending};
+use chatroom::client::{self, Options};
 use chatroom::i18n::Localizer;
 use chatroom::settings::Settings;
 use clap::Parser;
@@ -31,26 +30,18 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    // Output errors (a closed pipe) must not end the session with a panic:
-    // every write to `out` ignores them.
-    let mut out = io::stdout().lock();
-    let host = &settings.client.host;
-    let port = settings.client.port.to_string();
-    let connected = localizer.tr(
-        "client-connected",
-        &[("host", host.into()), ("port", port.into())],
-    );
-    let _ = writeln!(out, "{connected}");
-    let goodbye = match client::run(stream, args.name.as_deref(), &mut out) {
-        Ok(Ending::Left) => "client-goodbye",
-        Ok(Ending::ServerClosed) => "client-server-closed",
-        Err(err) => {
-            let _ = out.flush();
-            print_error(PROGRAM, &err.localize(&localizer));
-            return ExitCode::from(1);
-        }
+    // NO_COLOR (https://no-color.org): set and not empty turns colour off.
+    let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let options = Options {
+        name: args.name.clone(),
+        color: !(args.no_color || no_color_env),
+        bell: settings.client.bell,
     };
-    let _ = writeln!(out, "{}", localizer.tr(goodbye, &[]));
-    let _ = out.flush();
-    ExitCode::SUCCESS
+    match client::run(stream, &settings.client, &options, &localizer) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(err) => {
+            print_error(PROGRAM, &err.localize(&localizer));
+            ExitCode::from(1)
+        }
+    }
 }

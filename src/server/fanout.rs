@@ -358,10 +358,9 @@ impl Queue {
 #[derive(Debug, Default)]
 struct Variant {
     backlog: Backlog,
-    /// The lowest cursor at the last walk of a member that is not lagging
-    /// or still holds the room: none of those owes more than
-    /// `backlog.end() - pressing` of this backlog, between walks too.
-    pressing: u64,
+    /// Bytes appended since the last walk: what any member may have come
+    /// to owe beyond what that walk measured.
+    appended: usize,
     /// Subscribed members rendered in this variant; broadcasts are
     /// rendered for it only while there are some.
     members: usize,
@@ -456,9 +455,6 @@ impl FanOut {
             return;
         };
         let variant = &mut self.variants[outlet.lang.index()];
-        if variant.members == 0 {
-            variant.pressing = variant.backlog.end();
-        }
         variant.members += 1;
         outlet.queue.feed = Some(Feed {
             member,
@@ -501,6 +497,7 @@ impl FanOut {
             let variant = &mut self.variants[lang.index()];
             if variant.members > 0 {
                 variant.backlog.append(self.line.as_bytes(), audience);
+                variant.appended += self.line.len();
                 self.grew = true;
             }
         }
@@ -537,9 +534,6 @@ impl FanOut {
             let new = &mut self.variants[lang.index()];
             let end = new.backlog.end();
             if feed.until.is_none() {
-                if new.members == 0 {
-                    new.pressing = end;
-                }
                 new.members += 1;
                 self.variants[old].members -= 1;
             }
@@ -603,11 +597,11 @@ impl FanOut {
 
     /// Whether a member that is still reading is so far behind, or may be,
     /// that the room should stop reading new lines until it catches up.
-    /// Between walks the bound counts every broadcast since, so a burst
-    /// read in one turn cannot run far past the high-water mark before the
+    /// Between walks, what was appended since counts too, so a burst read
+    /// in a few turns cannot run far past the high-water mark before the
     /// next walk measures it.
     pub fn backpressure(&self, now: Instant) -> bool {
-        let high = LagLimits::new(self.max_queue_bytes).high as u64;
+        let high = LagLimits::new(self.max_queue_bytes).high;
         let holding = |conn: &ConnId| {
             self.outlets
                 .get(conn)
@@ -615,9 +609,10 @@ impl FanOut {
                 .is_some_and(|lag| lag.holds_room(now))
         };
         self.lagging.iter().any(holding)
-            || self.variants.iter().any(|variant| {
-                variant.members > 0 && variant.backlog.end() - variant.pressing > high
-            })
+            || self
+                .variants
+                .iter()
+                .any(|variant| variant.appended > high / 2)
     }
 
     /// The next walk, when one is due, or the next lag check.
@@ -665,7 +660,6 @@ impl FanOut {
             touched.clear();
             let started = Instant::now();
             let mut oldest: Vec<u64> = variants.iter().map(|v| v.backlog.end()).collect();
-            let mut pressing = oldest.clone();
             for (&conn, outlet) in outlets.iter_mut() {
                 let index = outlet.lang.index();
                 let backlog = &variants[index].backlog;
@@ -677,14 +671,11 @@ impl FanOut {
                 }
                 if let Some(feed) = &outlet.queue.feed {
                     oldest[index] = oldest[index].min(feed.cursor);
-                    if outlet.lag.is_none_or(|lag| lag.holds_room(now)) {
-                        pressing[index] = pressing[index].min(feed.cursor);
-                    }
                 }
             }
-            for ((variant, oldest), pressing) in variants.iter_mut().zip(oldest).zip(pressing) {
+            for (variant, oldest) in variants.iter_mut().zip(oldest) {
                 variant.backlog.release_before(oldest);
-                variant.pressing = pressing;
+                variant.appended = 0;
             }
             let finished = Instant::now();
             self.next_walk_at = finished + (finished - started).mul_f32(WALK_PAUSE);

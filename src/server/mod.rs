@@ -102,6 +102,9 @@ pub fn run(
         max_line_bytes: settings.max_line_bytes,
         max_queue_bytes: settings.max_queue_bytes,
     };
+    // The log goes through the console, which keeps it above the line the
+    // administrator is typing in a terminal.
+    let log = console::ConsoleLog::new(log);
     reactor::Reactor::new(listener, room, localizer, log, limits, use_console)
         .and_then(reactor::Reactor::run)
         .map_err(ServerError::EventLoop)

@@ -198,7 +198,7 @@ impl<'a, W: Write> Reactor<'a, W> {
         // in `Drop`; the process-wide fd 0 outlives the reactor.
         match unsafe { self.poller.add(&io::stdin(), Event::readable(CONSOLE)) } {
             Ok(()) => {
-                self.console = Some(Console::default());
+                self.console = Some(Console::new(self.localizer));
                 self.log_tr("console-ready", &[]);
             }
             // EPERM: /dev/null or a regular file, which epoll cannot watch.
