@@ -134,7 +134,8 @@ impl<'a, W: Write> Reactor<'a, W> {
     ) -> io::Result<Self> {
         listener.set_nonblocking(true)?;
         let poller = Poller::new()?;
-        let signals = SignalPipe::install(&[signals::SIGINT, signals::SIGTERM])?;
+        // SIGHUP (the terminal was closed) closes the room like SIGTERM.
+        let signals = SignalPipe::install(&[signals::SIGINT, signals::SIGTERM, signals::SIGHUP])?;
         // SAFETY: the listener and the signal pipe live in this struct and are
         // deleted from the poller in `Drop`, before their fields drop.
         unsafe {
