@@ -17,6 +17,9 @@ pub const EMBEDDED: &str = include_str!("../settings.toml");
 const EMBEDDED_NAME: &str = "settings.toml (built in)";
 /// Looked for in the current directory when no `--config` is given.
 const LOCAL_FILE: &str = "settings.toml";
+/// The largest settings file read: the documented file is 2 KiB, and a
+/// device or a wrong path must not be read until memory runs out.
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
 
 /// Everything both programs need, complete and checked.
 #[derive(Debug, Clone, PartialEq)]
@@ -108,6 +111,14 @@ pub enum SettingsError {
         path: String,
         error: std::io::Error,
     },
+    /// Not a regular file (a device, a directory, a pipe).
+    NotFile {
+        path: String,
+    },
+    /// Over `MAX_FILE_BYTES`.
+    TooBig {
+        path: String,
+    },
     Parse {
         path: String,
         detail: String,
@@ -135,6 +146,14 @@ impl SettingsError {
                     ("path", path.into()),
                     ("reason", localizer.io_reason(error).into()),
                 ],
+            ),
+            SettingsError::NotFile { path } => localizer.tr(
+                "error-settings-not-file",
+                &[("path", path.into()), ("max", MAX_FILE_BYTES.into())],
+            ),
+            SettingsError::TooBig { path } => localizer.tr(
+                "error-settings-too-big",
+                &[("path", path.into()), ("max", MAX_FILE_BYTES.into())],
             ),
             SettingsError::Parse { path, detail } => localizer.tr(
                 "error-settings-parse",
@@ -363,14 +382,47 @@ impl FileReader<'_> {
     }
 }
 
+/// Reads a settings file: a regular file of at most `MAX_FILE_BYTES`.
+/// Anything else (a device such as `/dev/zero`, a directory, a pipe) is
+/// refused before it is opened; the opened file is checked again, and
+/// read no further than the limit, in case it changed meanwhile.
 fn read(path: &Path) -> Result<String, LoadError> {
-    std::fs::read_to_string(path).map_err(|error| LoadError {
-        error: SettingsError::Read {
-            path: path.display().to_string(),
+    use std::io::Read;
+    let shown = path.display().to_string();
+    let refuse = |error| LoadError { error, lang: None };
+    let io_error = |error| {
+        refuse(SettingsError::Read {
+            path: shown.clone(),
             error,
-        },
-        lang: None,
-    })
+        })
+    };
+    let check = |meta: std::fs::Metadata| {
+        if !meta.is_file() {
+            Err(refuse(SettingsError::NotFile {
+                path: shown.clone(),
+            }))
+        } else if meta.len() > MAX_FILE_BYTES {
+            Err(refuse(SettingsError::TooBig {
+                path: shown.clone(),
+            }))
+        } else {
+            Ok(())
+        }
+    };
+    check(std::fs::metadata(path).map_err(io_error)?)?;
+    let file = std::fs::File::open(path).map_err(io_error)?;
+    check(file.metadata().map_err(io_error)?)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io_error)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(refuse(SettingsError::TooBig {
+            path: shown.clone(),
+        }));
+    }
+    String::from_utf8(bytes)
+        .map_err(|err| io_error(std::io::Error::new(std::io::ErrorKind::InvalidData, err)))
 }
 
 /// " (line L, column C)" for a byte span of `text`, or "".

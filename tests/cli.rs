@@ -429,3 +429,39 @@ fn server_exits_1_when_the_port_is_taken() {
         drop(taken);
     }
 }
+
+#[test]
+fn settings_come_only_from_a_small_regular_file() {
+    // `/dev/zero` used to be read until memory ran out; a directory or a
+    // device is refused at once, and so is a file over the size limit.
+    let dir = temp_dir();
+    let big = dir.join("big.toml");
+    let mut text = "# padding\n".repeat(110_000);
+    text.push_str("lang = \"en\"\n");
+    std::fs::write(&big, &text).expect("write big settings");
+    let dir = dir.to_str().expect("UTF-8 path").to_string();
+    let big = big.to_str().expect("UTF-8 path").to_string();
+    let max = chatroom::settings::MAX_FILE_BYTES;
+    for lang in ["en", "zh-CN"] {
+        for (name, program) in PROGRAMS {
+            for path in ["/dev/zero", dir.as_str()] {
+                let output = run(program, &["--config", path, "--lang", lang]);
+                let stderr = settings_error(name, &output);
+                let expected = tr(
+                    lang,
+                    "error-settings-not-file",
+                    &[("path", path.into()), ("max", max.into())],
+                );
+                assert_eq!(stderr, format!("{name}: {expected}\n"));
+            }
+            let output = run(program, &["--config", &big, "--lang", lang]);
+            let stderr = settings_error(name, &output);
+            let expected = tr(
+                lang,
+                "error-settings-too-big",
+                &[("path", big.as_str().into()), ("max", max.into())],
+            );
+            assert_eq!(stderr, format!("{name}: {expected}\n"));
+        }
+    }
+}

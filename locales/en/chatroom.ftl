@@ -171,3 +171,8 @@ bench-row-bench-cpu = bench CPU while sending and draining (s)
 bench-unknown = n/a
 bench-verdict-ok = OK: every line arrived once, in order and intact.
 bench-verdict-failed = FAILED: lines were lost, duplicated, reordered or garbled.
+
+## settings and log
+
+error-settings-not-file = { $path } is not a regular file: settings are read only from a file of at most { $max } bytes.
+error-settings-too-big = the settings file { $path } is over { $max } bytes: is it the right file?

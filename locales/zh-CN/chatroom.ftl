@@ -163,3 +163,8 @@ bench-row-bench-cpu = 发送和接收期间本工具 CPU（秒）
 bench-unknown = 无
 bench-verdict-ok = 通过：每行都恰好送达一次，顺序正确且完整。
 bench-verdict-failed = 失败：有行丢失、重复、乱序或损坏。
+
+## settings and log
+
+error-settings-not-file = { $path } 不是普通文件：设置只从不超过 { $max } 字节的文件读取。
+error-settings-too-big = 设置文件 { $path } 超过 { $max } 字节：是不是选错了文件？
