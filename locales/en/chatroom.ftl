@@ -176,3 +176,8 @@ bench-verdict-failed = FAILED: lines were lost, duplicated, reordered or garbled
 
 error-settings-not-file = { $path } is not a regular file: settings are read only from a file of at most { $max } bytes.
 error-settings-too-big = the settings file { $path } is over { $max } bytes: is it the right file?
+log-dropped =
+    { $count ->
+        [one] 1 log line was dropped: standard output did not keep up.
+       *[other] { $count } log lines were dropped: standard output did not keep up.
+    }

@@ -168,3 +168,4 @@ bench-verdict-failed = 失败：有行丢失、重复、乱序或损坏。
 
 error-settings-not-file = { $path } 不是普通文件：设置只从不超过 { $max } 字节的文件读取。
 error-settings-too-big = 设置文件 { $path } 超过 { $max } 字节：是不是选错了文件？
+log-dropped = 标准输出跟不上，丢弃了 { $count } 行日志。

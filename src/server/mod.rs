@@ -2,18 +2,21 @@
 //! room. I/O only; the room's rules live in `room`.
 //!
 //! `reactor` is the loop; `conn` one connection; `backlog` the broadcasts,
-//! stored once; `addresses` the `max_per_ip` counts; `console` stdin.
+//! stored once; `addresses` the `max_per_ip` counts; `console` stdin;
+//! `log` stdout, bounded and never waited for.
 
 mod addresses;
 mod backlog;
 mod conn;
 mod console;
+mod log;
 mod reactor;
 
-use std::io::{self, Write};
+use std::io;
 use std::net::{TcpListener, ToSocketAddrs};
 use std::time::Duration;
 
+pub use log::Log;
 pub use reactor::Limits;
 
 use crate::i18n::{Localizer, AVAILABLE};
@@ -69,11 +72,11 @@ pub fn bind(host: &str, port: u16) -> Result<TcpListener, ServerError> {
 /// Runs the room on `listener` until it is closed from the console or by a
 /// signal. `log` receives one line per room event. `use_console` watches
 /// stdin for administrator lines.
-pub fn run(
+pub fn run<'a>(
     listener: TcpListener,
     settings: &ServerSettings,
-    localizer: &Localizer,
-    log: impl Write,
+    localizer: &'a Localizer,
+    log: Log<'a>,
     use_console: bool,
 ) -> Result<(), ServerError> {
     let reserved_names = AVAILABLE

@@ -26,6 +26,7 @@ use super::addresses::AddressCounts;
 use super::backlog::Backlog;
 use super::conn::{Conn, Interest, ReadOutcome};
 use super::console::{Console, ConsoleInput};
+use super::log::{self, Log};
 use crate::i18n::Localizer;
 use crate::protocol::Frame;
 use crate::render::render;
@@ -75,7 +76,7 @@ pub struct Limits {
     pub max_per_ip: usize,
 }
 
-pub struct Reactor<'a, W: Write> {
+pub struct Reactor<'a> {
     poller: Poller,
     listener: TcpListener,
     /// `None` when stdin cannot be watched or has reached EOF.
@@ -84,8 +85,9 @@ pub struct Reactor<'a, W: Write> {
     conns: HashMap<ClientId, Conn, BuildHasherDefault<IdHasher>>,
     room: Room,
     localizer: &'a Localizer,
-    /// The server's log of room events (its stdout), flushed once per turn.
-    log: W,
+    /// The server's log of room events (its stdout), flushed once per turn
+    /// as far as it takes without waiting.
+    log: Log<'a>,
     limits: Limits,
     next_id: ClientId,
     /// The time this loop turn started: the room's clock.
@@ -123,12 +125,12 @@ pub struct Reactor<'a, W: Write> {
     use_console: bool,
 }
 
-impl<'a, W: Write> Reactor<'a, W> {
+impl<'a> Reactor<'a> {
     pub fn new(
         listener: TcpListener,
         room: Room,
         localizer: &'a Localizer,
-        log: W,
+        mut log: Log<'a>,
         limits: Limits,
         use_console: bool,
     ) -> io::Result<Self> {
@@ -142,6 +144,7 @@ impl<'a, W: Write> Reactor<'a, W> {
             poller.add(&listener, Event::readable(LISTENER))?;
             poller.add(signals.reader(), Event::readable(SIGNALS))?;
         }
+        log.register(&poller);
         Ok(Reactor {
             poller,
             listener,
@@ -178,7 +181,7 @@ impl<'a, W: Write> Reactor<'a, W> {
         if self.use_console {
             self.attach_console();
         }
-        let _ = self.log.flush();
+        self.log.flush(&self.poller);
         let mut events = Events::new();
         loop {
             events.clear();
@@ -192,12 +195,13 @@ impl<'a, W: Write> Reactor<'a, W> {
                     LISTENER => self.accept_all()?,
                     CONSOLE => self.read_console(),
                     SIGNALS => self.handle_signals()?,
+                    log::KEY => self.log.on_writable(),
                     key => self.client_event(key as ClientId, event.readable),
                 }
             }
             self.handle_timers()?;
             self.flush_touched();
-            let _ = self.log.flush();
+            self.log.flush(&self.poller);
             if self.shutting_down && self.conns.is_empty() {
                 return Ok(());
             }
@@ -412,7 +416,7 @@ impl<'a, W: Write> Reactor<'a, W> {
                 RoomEvent::Broadcast { except, notice } => {
                     self.line.clear();
                     render(self.localizer, &notice, &mut self.line);
-                    let _ = self.log.write_all(self.line.as_bytes());
+                    self.log.line(&self.line);
                     let range = self.backlog.append(self.line.as_bytes());
                     self.backlog_grew = true;
                     if let Some(conn) = except.and_then(|id| self.conns.get_mut(&id)) {
@@ -484,7 +488,7 @@ impl<'a, W: Write> Reactor<'a, W> {
         self.line.clear();
         render(self.localizer, &Notice::Closed, &mut self.line);
         let closed_sentence = self.localizer.tr("room-closed", &[]);
-        let _ = writeln!(self.log, "{closed_sentence}");
+        self.log.line(&closed_sentence);
         let _ = self.poller.delete(&self.listener);
         let deadline = Instant::now() + LINGER;
         for (&id, conn) in &mut self.conns {
@@ -575,7 +579,7 @@ impl<'a, W: Write> Reactor<'a, W> {
 
     fn log_tr(&mut self, id: &str, args: &crate::i18n::Args<'_>) {
         let text = self.localizer.tr(id, args);
-        let _ = writeln!(self.log, "{text}");
+        self.log.line(&text);
     }
 }
 
@@ -631,7 +635,7 @@ fn schedule_flush(conn: &mut Conn, touched: &mut Vec<ClientId>, id: ClientId) {
     }
 }
 
-impl<W: Write> Drop for Reactor<'_, W> {
+impl Drop for Reactor<'_> {
     fn drop(&mut self) {
         for conn in self.conns.values() {
             let _ = self.poller.delete(&conn.stream);
@@ -641,7 +645,7 @@ impl<W: Write> Drop for Reactor<'_, W> {
         }
         let _ = self.poller.delete(self.signals.reader());
         let _ = self.poller.delete(&self.listener);
-        let _ = self.log.flush();
+        self.log.finish(&self.poller);
     }
 }
 
