@@ -14,7 +14,6 @@ mod reactor;
 
 use std::io;
 use std::net::{TcpListener, ToSocketAddrs};
-use std::time::Duration;
 
 pub use log::Log;
 pub use reactor::Limits;
@@ -88,18 +87,17 @@ pub fn run<'a>(
         max_clients: settings.max_clients,
         max_line_bytes: settings.max_line_bytes,
         reserved_names,
-        flood: (settings.flood_rate > 0).then(|| FloodLimit {
-            burst: u32::try_from(settings.flood_burst).unwrap_or(u32::MAX),
-            per_second: u32::try_from(settings.flood_rate).unwrap_or(u32::MAX),
+        flood: settings.flood.per_second.map(|rate| FloodLimit {
+            burst: u32::try_from(settings.flood.burst).unwrap_or(u32::MAX),
+            per_second: u32::try_from(rate.get()).unwrap_or(u32::MAX),
         }),
-        name_timeout: (settings.name_timeout_secs > 0)
-            .then(|| Duration::from_secs(settings.name_timeout_secs as u64)),
+        name_timeout: settings.name_timeout,
     });
     raise_fd_limit();
     let limits = Limits {
         max_line_bytes: settings.max_line_bytes,
         max_queue_bytes: settings.max_queue_bytes,
-        max_per_ip: settings.max_per_ip,
+        max_per_ip: settings.max_per_ip.map_or(0, std::num::NonZeroUsize::get),
     };
     reactor::Reactor::new(listener, room, localizer, log, limits, use_console)
         .and_then(reactor::Reactor::run)
