@@ -104,7 +104,11 @@ impl<'a> Log<'a> {
         // (and a reopened descriptor) drops; fd 1 outlives the reactor.
         match unsafe { poller.add(&fd, Event::none(KEY)) } {
             Ok(()) => self.registered = true,
-            Err(_) => self.sink = Sink::File,
+            // Fd 1 is then something epoll cannot watch, such as a file.
+            Err(_) if matches!(self.sink, Sink::Gated { .. }) => self.sink = Sink::File,
+            // Still non-blocking: what it does not take waits for the next
+            // turn's flush.
+            Err(_) => {}
         }
     }
 
