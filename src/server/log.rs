@@ -128,7 +128,9 @@ impl<'a> Log<'a> {
             self.dropped += 1;
             return;
         }
-        if self.start > 0 {
+        // Compact only once half a buffer's worth is written, so each byte
+        // is moved at most about once however the writes are cut.
+        if self.start >= CAPACITY / 2 {
             self.buf.drain(..self.start);
             self.start = 0;
         }
