@@ -1,8 +1,12 @@
 //! Command-line flags of the two programs (clap derive).
 //!
 //! Flags that a settings file also sets have no clap default: `None` means
-//! "not given", so the file's value stands. `--lang` is checked against the
-//! shipped languages by clap itself, which prints its usage errors (exit 2).
+//! "not given", so the file's value stands. `--host`, `--port` and
+//! `--lang` may also come from `CHATROOM_HOST`, `CHATROOM_PORT` and
+//! `CHATROOM_LANG` (the flag wins), so the environment ranks between the
+//! flags and the file. `--lang` is checked against the shipped languages by
+//! clap itself, which prints its usage errors (exit 2), for a flag or a
+//! variable alike.
 
 use std::path::PathBuf;
 
@@ -17,13 +21,13 @@ use crate::settings::Overrides;
 #[command(name = "chatroom-server", version, after_help = SERVER_HELP)]
 pub struct ServerArgs {
     /// Address to listen on [settings: server.host, default 0.0.0.0]
-    #[arg(long)]
+    #[arg(long, env = "CHATROOM_HOST")]
     pub host: Option<String>,
     /// Port to listen on, 0 for any free port [settings: server.port, default 5555]
-    #[arg(long)]
+    #[arg(long, env = "CHATROOM_PORT")]
     pub port: Option<u16>,
     /// Language: en or zh-CN [settings: lang, default en]
-    #[arg(long, value_parser = parse_lang)]
+    #[arg(long, env = "CHATROOM_LANG", value_parser = parse_lang)]
     pub lang: Option<LanguageIdentifier>,
     /// Settings file to read instead of ./settings.toml (it must exist)
     #[arg(long, value_name = "PATH")]
@@ -36,13 +40,13 @@ pub struct ServerArgs {
 #[command(name = "chatroom-client", version, after_help = CLIENT_HELP)]
 pub struct ClientArgs {
     /// Server to connect to [settings: client.host, default 127.0.0.1]
-    #[arg(long)]
+    #[arg(long, env = "CHATROOM_HOST")]
     pub host: Option<String>,
     /// Server port [settings: client.port, default 5555]
-    #[arg(long)]
+    #[arg(long, env = "CHATROOM_PORT")]
     pub port: Option<u16>,
     /// Language: en or zh-CN [settings: lang, default en]
-    #[arg(long, value_parser = parse_lang)]
+    #[arg(long, env = "CHATROOM_LANG", value_parser = parse_lang)]
     pub lang: Option<LanguageIdentifier>,
     /// Join under this nickname without being asked
     #[arg(long)]
@@ -113,6 +117,15 @@ mod tests {
     fn definitions_are_valid() {
         ServerArgs::command().debug_assert();
         ClientArgs::command().debug_assert();
+    }
+
+    #[test]
+    fn no_color_is_a_client_flag() {
+        let args = ClientArgs::try_parse_from(["chatroom-client", "--no-color"]).unwrap();
+        assert!(args.no_color);
+        let args = ClientArgs::try_parse_from(["chatroom-client"]).unwrap();
+        assert!(!args.no_color);
+        assert!(ServerArgs::try_parse_from(["chatroom-server", "--no-color"]).is_err());
     }
 
     #[test]

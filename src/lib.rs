@@ -6,7 +6,8 @@
 //! - `room`: the sans-IO core: names, members, commands in, `RoomEvent`s out.
 //! - `render`: a `Notice` rendered once into localized lines.
 //! - `i18n`: the `Localizer` over the embedded Fluent files, with fallback.
-//! - `settings` and `cli`: settings.toml and flags merged into `Settings`.
+//! - `settings` and `cli`: settings.toml, the environment and flags merged
+//!   into `Settings`, every key from one table.
 //! - `signals`: SIGINT/SIGTERM/SIGHUP/SIGWINCH through a self-pipe the
 //!   poller can watch.
 //! - `server`: the reactor (one `Poller`, I/O only), the room-wide backlog

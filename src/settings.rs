@@ -1,12 +1,28 @@
 //! Settings: `settings.toml` (found as PROTOCOL.md section 1 says) merged
 //! with the command line into one validated `Settings`.
 //!
-//! Precedence: flag > file > built-in default. Pure except for the one
-//! `read_to_string` of the chosen file; errors are values that name the file
-//! and the key, localized by the caller.
+//! Precedence: a flag, then its environment variable (`CHATROOM_HOST`,
+//! `CHATROOM_PORT`, `CHATROOM_LANG`, both read by clap in `cli`), then the
+//! file, then the default.
+//!
+//! One table, `KEYS`, lists every setting: where it lives, its type (which
+//! decides how it is read, what range is allowed and what an error says is
+//! allowed, so "0 means off" is decided once, by the type), its default
+//! (TOML text, read like a file's value) and its help text (the README's
+//! settings table, checked by a test). Adding a setting is one entry in
+//! `KEYS` and its field.
+//!
+//! Pure except for reading the chosen file; errors are values that name
+//! the file, the key and the place (line and column), localized by the
+//! caller.
 
-use std::path::Path;
+use std::num::NonZeroUsize;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
+use toml::de::{DeString, DeTable, DeValue};
+use toml::Spanned;
 use unic_langid::LanguageIdentifier;
 
 use crate::i18n::{parse_lang, Localizer, AVAILABLE};
@@ -17,8 +33,15 @@ pub const EMBEDDED: &str = include_str!("../settings.toml");
 const EMBEDDED_NAME: &str = "settings.toml (built in)";
 /// Looked for in the current directory when no `--config` is given.
 const LOCAL_FILE: &str = "settings.toml";
+/// The largest settings file read: the documented file is 2 KiB, and a
+/// device or a wrong path must not be read until memory runs out.
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
+/// The longest timeout accepted, in seconds (a year): later than that is
+/// never in practice, and adding more to a clock could overflow.
+const MAX_SECONDS: u64 = 365 * 24 * 3600;
 
 /// Everything both programs need, complete and checked.
+/// `Settings::default()` is the documented defaults, from `KEYS`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     pub lang: LanguageIdentifier,
@@ -26,79 +49,380 @@ pub struct Settings {
     pub client: ClientSettings,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The `[server]` table. Its `Default` is blank (zeros, empty), the
+/// starting point `KEYS` fills: take `Settings::default().server` for the
+/// documented defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ServerSettings {
     pub host: String,
     pub port: u16,
     pub max_clients: usize,
     pub max_line_bytes: usize,
     pub max_queue_bytes: usize,
-    /// Lines a member may send at once before flood control holds them back.
-    pub flood_burst: usize,
-    /// Lines per second a member may sustain; 0 turns flood control off.
-    pub flood_rate: usize,
-    /// Connections one address may hold open; 0 is no cap. Loopback is exempt.
-    pub max_per_ip: usize,
-    /// Seconds a connection may take to pick a name; 0 waits forever.
-    pub name_timeout_secs: usize,
+    /// Flood control (`flood_burst`, `flood_rate`).
+    pub flood: Flood,
+    /// Connections one address may hold open; `None` is no cap. Loopback
+    /// is exempt.
+    pub max_per_ip: Option<NonZeroUsize>,
+    /// How long a connection may take to pick a name; `None` waits forever.
+    pub name_timeout: Option<Duration>,
+    /// Room lines a member receives on joining; 0 sends none.
+    pub history: usize,
+    /// Whether room lines carry `[HH:MM] ` unless a connection says.
+    pub timestamps: bool,
+    /// The message of the day; empty is none.
+    pub motd: String,
+    /// Where bans are kept across restarts; `None` keeps them in memory.
+    pub bans_file: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Flood control: `burst` lines at once, then `per_second`; `None` is off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Flood {
+    /// At least 1.
+    pub burst: usize,
+    pub per_second: Option<NonZeroUsize>,
+}
+
+/// The `[client]` table; `Default` is blank, as for `ServerSettings`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ClientSettings {
     pub host: String,
     pub port: u16,
-    /// When the client rings the terminal bell.
+    /// When the terminal client rings the bell.
     pub bell: Bell,
 }
 
-/// `[client] bell`: which incoming lines ring the terminal bell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// When the terminal client rings the bell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Bell {
-    /// Private messages and lines that mention your name.
+    /// On private messages and lines that mention the user.
+    #[default]
     Mentions,
-    /// Those, and every chat line from someone else.
+    /// On every line from someone else.
     All,
     Off,
 }
 
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            lang: unic_langid::langid!("en"),
-            server: ServerSettings {
-                host: "0.0.0.0".into(),
-                port: 5555,
-                max_clients: 10_000,
-                max_line_bytes: 4096,
-                max_queue_bytes: 1 << 20,
-                flood_burst: 20,
-                flood_rate: 5,
-                max_per_ip: 16,
-                name_timeout_secs: 60,
-            },
-            client: ClientSettings {
-                host: "127.0.0.1".into(),
-                port: 5555,
-                bell: Bell::Mentions,
-            },
-        }
+impl Bell {
+    /// The names a settings file uses, in the order of the variants.
+    pub const NAMES: &'static [&'static str] = &["mentions", "all", "off"];
+    const VALUES: [Bell; 3] = [Bell::Mentions, Bell::All, Bell::Off];
+
+    fn from_name(name: &str) -> Option<Bell> {
+        Bell::NAMES
+            .iter()
+            .position(|n| *n == name)
+            .map(|i| Bell::VALUES[i])
     }
 }
 
-/// Keys a settings file may have, by table, for the unknown-key error.
-const TOP_KEYS: &[&str] = &["lang", "server", "client"];
-const SERVER_KEYS: &[&str] = &[
-    "host",
-    "port",
-    "max_clients",
-    "max_line_bytes",
-    "max_queue_bytes",
-    "flood_burst",
-    "flood_rate",
-    "max_per_ip",
-    "name_timeout_secs",
+/// One setting: where it lives, its type, its default and what it means.
+pub struct Key {
+    /// The table it belongs to (`"server"`, `"client"`), `None` at the top.
+    pub table: Option<&'static str>,
+    pub name: &'static str,
+    /// The type: how a value is read and where it goes.
+    kind: Kind,
+    /// The default, as TOML text (as the README shows it).
+    pub default: &'static str,
+    /// What it means, as the README's settings table says it.
+    pub help: &'static str,
+}
+
+/// A setting's type, with the field it fills. The type alone decides what
+/// is allowed and what an error says is allowed.
+enum Kind {
+    Lang(fn(&mut Settings) -> &mut LanguageIdentifier),
+    /// A non-empty host name or address.
+    Host(fn(&mut Settings) -> &mut String),
+    Port(fn(&mut Settings) -> &mut u16),
+    /// A whole number, `min` or more.
+    Number {
+        min: usize,
+        field: fn(&mut Settings) -> &mut usize,
+    },
+    /// A whole number, 0 meaning off (or no limit).
+    OffOrNumber(fn(&mut Settings) -> &mut Option<NonZeroUsize>),
+    /// Whole seconds up to `MAX_SECONDS`, 0 meaning off.
+    Seconds(fn(&mut Settings) -> &mut Option<Duration>),
+    Bool(fn(&mut Settings) -> &mut bool),
+    /// One line of text without control characters.
+    Text(fn(&mut Settings) -> &mut String),
+    /// A file path; empty is none.
+    Path(fn(&mut Settings) -> &mut Option<PathBuf>),
+    Bell(fn(&mut Settings) -> &mut Bell),
+}
+
+/// Every setting. The README's settings table is these rows.
+pub const KEYS: &[Key] = &[
+    Key {
+        table: None,
+        name: "lang",
+        kind: Kind::Lang(|s| &mut s.lang),
+        default: "\"en\"",
+        help: "`en` or `zh-CN`, for everything the programs print and the server sends",
+    },
+    Key {
+        table: Some("server"),
+        name: "host",
+        kind: Kind::Host(|s| &mut s.server.host),
+        default: "\"0.0.0.0\"",
+        help: "address to listen on (`127.0.0.1`: this machine only; `::`: IPv6 and IPv4)",
+    },
+    Key {
+        table: Some("server"),
+        name: "port",
+        kind: Kind::Port(|s| &mut s.server.port),
+        default: "5555",
+        help: "port to listen on, 0 for any free one",
+    },
+    Key {
+        table: Some("server"),
+        name: "max_clients",
+        kind: Kind::Number {
+            min: 1,
+            field: |s| &mut s.server.max_clients,
+        },
+        default: "10000",
+        help: "open connections at once, joined or not; one more is told the room is full",
+    },
+    Key {
+        table: Some("server"),
+        name: "max_line_bytes",
+        kind: Kind::Number {
+            min: 1,
+            field: |s| &mut s.server.max_line_bytes,
+        },
+        default: "4096",
+        help: "longest line accepted, without its line ending",
+    },
+    Key {
+        table: Some("server"),
+        name: "max_queue_bytes",
+        kind: Kind::Number {
+            min: 1,
+            field: |s| &mut s.server.max_queue_bytes,
+        },
+        default: "1048576",
+        help: "most bytes waiting for one client; a client further behind is disconnected (at least twice `max_line_bytes`)",
+    },
+    Key {
+        table: Some("server"),
+        name: "flood_burst",
+        kind: Kind::Number {
+            min: 1,
+            field: |s| &mut s.server.flood.burst,
+        },
+        default: "20",
+        help: "lines a member may send at once before flood control holds them back",
+    },
+    Key {
+        table: Some("server"),
+        name: "flood_rate",
+        kind: Kind::OffOrNumber(|s| &mut s.server.flood.per_second),
+        default: "5",
+        help: "lines per second a member may sustain after the burst; `0` turns flood control off",
+    },
+    Key {
+        table: Some("server"),
+        name: "max_per_ip",
+        kind: Kind::OffOrNumber(|s| &mut s.server.max_per_ip),
+        default: "16",
+        help: "open connections per remote address; `0` is no cap; loopback (`127.0.0.0/8`, `::1`) is never capped",
+    },
+    Key {
+        table: Some("server"),
+        name: "name_timeout_secs",
+        kind: Kind::Seconds(|s| &mut s.server.name_timeout),
+        default: "60",
+        help: "seconds a new connection has to choose a name before it is closed; `0` waits forever",
+    },
+    Key {
+        table: Some("server"),
+        name: "history",
+        kind: Kind::Number {
+            min: 0,
+            field: |s| &mut s.server.history,
+        },
+        default: "20",
+        help: "room lines (chat, actions, administrator lines) a member is shown on joining; `0` shows none",
+    },
+    Key {
+        table: Some("server"),
+        name: "timestamps",
+        kind: Kind::Bool(|s| &mut s.server.timestamps),
+        default: "false",
+        help: "whether room lines reach a connection prefixed with the time, `[HH:MM] `, until it says otherwise",
+    },
+    Key {
+        table: Some("server"),
+        name: "motd",
+        kind: Kind::Text(|s| &mut s.server.motd),
+        default: "\"\"",
+        help: "the message of the day, shown after the welcome; empty is none",
+    },
+    Key {
+        table: Some("server"),
+        name: "bans_file",
+        kind: Kind::Path(|s| &mut s.server.bans_file),
+        default: "\"\"",
+        help: "file that keeps bans across restarts (read at start, rewritten on every change); empty keeps them in memory only",
+    },
+    Key {
+        table: Some("client"),
+        name: "host",
+        kind: Kind::Host(|s| &mut s.client.host),
+        default: "\"127.0.0.1\"",
+        help: "server the client connects to",
+    },
+    Key {
+        table: Some("client"),
+        name: "port",
+        kind: Kind::Port(|s| &mut s.client.port),
+        default: "5555",
+        help: "its port",
+    },
+    Key {
+        table: Some("client"),
+        name: "bell",
+        kind: Kind::Bell(|s| &mut s.client.bell),
+        default: "\"mentions\"",
+        help: "when the terminal client rings the bell: `mentions` (private messages and lines naming you), `all` (every line) or `off`",
+    },
 ];
-const CLIENT_KEYS: &[&str] = &["host", "port", "bell"];
+
+impl Key {
+    /// `server.port`, or `lang` at the top.
+    pub fn path(&self) -> String {
+        match self.table {
+            Some(table) => format!("{table}.{}", self.name),
+            None => self.name.to_string(),
+        }
+    }
+
+    /// What a value of this key may be.
+    fn allowed(&self) -> Allowed {
+        match self.kind {
+            Kind::Lang(_) => Allowed::Languages,
+            Kind::Host(_) => Allowed::Host,
+            Kind::Port(_) => Allowed::Port,
+            Kind::Number { min: 0, .. } | Kind::OffOrNumber(_) => Allowed::Whole,
+            Kind::Number { min: 1, .. } => Allowed::Positive,
+            Kind::Number { min, .. } => Allowed::AtLeast(min),
+            Kind::Seconds(_) => Allowed::Seconds(MAX_SECONDS),
+            Kind::Bool(_) => Allowed::Bool,
+            Kind::Text(_) => Allowed::Text,
+            Kind::Path(_) => Allowed::Path,
+            Kind::Bell(_) => Allowed::Choice(Bell::NAMES),
+        }
+    }
+
+    /// Reads `value` into its field of `settings`; `Err` when the type
+    /// does not allow it.
+    fn apply(&self, settings: &mut Settings, value: &DeValue<'_>) -> Result<(), Allowed> {
+        let refused = || self.allowed();
+        match self.kind {
+            Kind::Lang(field) => {
+                let lang = value.as_str().and_then(|text| parse_lang(text).ok());
+                *field(settings) = lang.ok_or_else(refused)?;
+            }
+            Kind::Host(field) => match value.as_str() {
+                Some(host) if !host.trim().is_empty() => *field(settings) = host.to_string(),
+                _ => return Err(refused()),
+            },
+            Kind::Port(field) => {
+                let port = integer(value).and_then(|n| u16::try_from(n).ok());
+                *field(settings) = port.ok_or_else(refused)?;
+            }
+            Kind::Number { min, field } => {
+                let n = integer(value).and_then(|n| usize::try_from(n).ok());
+                *field(settings) = n.filter(|&n| n >= min).ok_or_else(refused)?;
+            }
+            Kind::OffOrNumber(field) => {
+                let n = integer(value).and_then(|n| usize::try_from(n).ok());
+                *field(settings) = NonZeroUsize::new(n.ok_or_else(refused)?);
+            }
+            Kind::Seconds(field) => {
+                let secs = integer(value).and_then(|n| u64::try_from(n).ok());
+                let secs = secs.filter(|&n| n <= MAX_SECONDS).ok_or_else(refused)?;
+                *field(settings) = (secs > 0).then(|| Duration::from_secs(secs));
+            }
+            Kind::Bool(field) => *field(settings) = value.as_bool().ok_or_else(refused)?,
+            Kind::Text(field) => match value.as_str() {
+                Some(text) if !text.chars().any(char::is_control) => {
+                    *field(settings) = text.to_string()
+                }
+                _ => return Err(refused()),
+            },
+            Kind::Path(field) => match value.as_str() {
+                Some("") => *field(settings) = None,
+                Some(path) if !path.chars().any(char::is_control) => {
+                    *field(settings) = Some(PathBuf::from(path))
+                }
+                _ => return Err(refused()),
+            },
+            Kind::Bell(field) => {
+                let bell = value.as_str().and_then(Bell::from_name);
+                *field(settings) = bell.ok_or_else(refused)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A TOML integer's value, if `value` is one that fits an `i64`.
+fn integer(value: &DeValue<'_>) -> Option<i64> {
+    let int = value.as_integer()?;
+    i64::from_str_radix(int.as_str(), int.radix()).ok()
+}
+
+/// The tables of a settings file: those `KEYS` name, in order.
+fn tables() -> Vec<&'static str> {
+    let mut tables: Vec<&'static str> = Vec::new();
+    for table in KEYS.iter().filter_map(|key| key.table) {
+        if !tables.contains(&table) {
+            tables.push(table);
+        }
+    }
+    tables
+}
+
+/// The names allowed in `table` (`None`: the top level), for the
+/// unknown-key error.
+fn known_names(table: Option<&str>) -> String {
+    let mut names: Vec<&str> = KEYS
+        .iter()
+        .filter(|key| key.table == table)
+        .map(|key| key.name)
+        .collect();
+    if table.is_none() {
+        names.extend(tables());
+    }
+    names.join(", ")
+}
+
+impl Default for Settings {
+    /// The documented defaults: every key's `default`.
+    fn default() -> Self {
+        let mut settings = Settings {
+            lang: unic_langid::langid!("en"),
+            server: ServerSettings::default(),
+            client: ClientSettings::default(),
+        };
+        for key in KEYS {
+            let applied = DeValue::parse(key.default)
+                .ok()
+                .map(|value| key.apply(&mut settings, value.get_ref()));
+            debug_assert!(
+                matches!(applied, Some(Ok(()))),
+                "the default of {}",
+                key.path()
+            );
+        }
+        settings
+    }
+}
 
 /// What a refused value should have been.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,42 +431,113 @@ pub enum Allowed {
     Positive,
     /// A whole number, 0 included (0 turns the feature off).
     Whole,
+    /// A whole number, at least this.
+    AtLeast(usize),
+    /// Whole seconds up to this, 0 turning it off.
+    Seconds(u64),
     Port,
     Host,
     Table,
+    Bool,
+    Text,
+    Path,
+    /// One of these words.
+    Choice(&'static [&'static str]),
     /// At least this many bytes.
     Queue(usize),
-    /// "mentions", "all" or "off".
-    Bell,
 }
 
-/// Why the settings could not be used. Each names the file.
+impl Allowed {
+    fn localize(&self, localizer: &Localizer) -> String {
+        match self {
+            Allowed::Languages => localizer.tr(
+                "allowed-languages",
+                &[("list", AVAILABLE.join(", ").into())],
+            ),
+            Allowed::Positive => localizer.tr("allowed-positive", &[]),
+            Allowed::Whole => localizer.tr("allowed-whole", &[]),
+            Allowed::AtLeast(min) => localizer.tr("allowed-at-least", &[("min", (*min).into())]),
+            Allowed::Seconds(max) => localizer.tr("allowed-seconds", &[("max", (*max).into())]),
+            Allowed::Port => localizer.tr("allowed-port", &[]),
+            Allowed::Host => localizer.tr("allowed-host", &[]),
+            Allowed::Table => localizer.tr("allowed-table", &[]),
+            Allowed::Bool => localizer.tr("allowed-bool", &[]),
+            Allowed::Text => localizer.tr("allowed-text", &[]),
+            Allowed::Path => localizer.tr("allowed-path", &[]),
+            Allowed::Choice(names) => {
+                localizer.tr("allowed-choice", &[("list", names.join(", ").into())])
+            }
+            Allowed::Queue(min) => localizer.tr("allowed-queue", &[("min", (*min).into())]),
+        }
+    }
+}
+
+/// A place in a settings file, counted from 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    pub line: usize,
+    pub column: usize,
+}
+
+impl Place {
+    /// The place of byte `offset` of `text` (columns count characters).
+    fn of(text: &str, offset: usize) -> Place {
+        let before = text.get(..offset).unwrap_or(text);
+        Place {
+            line: before.matches('\n').count() + 1,
+            column: before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1,
+        }
+    }
+}
+
+/// Why the settings could not be used. Each names the file; those found
+/// in the file's text also say where.
 #[derive(Debug)]
 pub enum SettingsError {
     Read {
         path: String,
         error: std::io::Error,
     },
+    /// Not a regular file (a device, a directory, a pipe).
+    NotFile {
+        path: String,
+    },
+    /// Over `MAX_FILE_BYTES`.
+    TooBig {
+        path: String,
+    },
     Parse {
         path: String,
         detail: String,
+        at: Option<Place>,
     },
     Value {
         path: String,
         key: String,
         value: String,
         allowed: Allowed,
+        at: Option<Place>,
     },
     UnknownKey {
         path: String,
         key: String,
-        known: &'static [&'static str],
+        known: String,
+        at: Option<Place>,
     },
 }
 
 impl SettingsError {
     /// The error as a sentence in `localizer`'s language.
     pub fn localize(&self, localizer: &Localizer) -> String {
+        // The id without a place, or its `-at` form with line and column.
+        let tr = |id: &str, at: &Option<Place>, args: &mut Vec<(&str, _)>| match at {
+            None => localizer.tr(id, args),
+            Some(place) => {
+                args.push(("line", place.line.into()));
+                args.push(("column", place.column.into()));
+                localizer.tr(&format!("{id}-at"), args)
+            }
+        };
         match self {
             SettingsError::Read { path, error } => localizer.tr(
                 "error-settings-read",
@@ -151,45 +546,47 @@ impl SettingsError {
                     ("reason", localizer.io_reason(error).into()),
                 ],
             ),
-            SettingsError::Parse { path, detail } => localizer.tr(
+            SettingsError::NotFile { path } => localizer.tr(
+                "error-settings-not-file",
+                &[("path", path.into()), ("max", MAX_FILE_BYTES.into())],
+            ),
+            SettingsError::TooBig { path } => localizer.tr(
+                "error-settings-too-big",
+                &[("path", path.into()), ("max", MAX_FILE_BYTES.into())],
+            ),
+            SettingsError::Parse { path, detail, at } => tr(
                 "error-settings-parse",
-                &[("path", path.into()), ("reason", detail.into())],
+                at,
+                &mut vec![("path", path.into()), ("reason", detail.into())],
             ),
             SettingsError::Value {
                 path,
                 key,
                 value,
                 allowed,
-            } => {
-                let allowed = match allowed {
-                    Allowed::Languages => localizer.tr(
-                        "allowed-languages",
-                        &[("list", AVAILABLE.join(", ").into())],
-                    ),
-                    Allowed::Positive => localizer.tr("allowed-positive", &[]),
-                    Allowed::Whole => localizer.tr("allowed-whole", &[]),
-                    Allowed::Port => localizer.tr("allowed-port", &[]),
-                    Allowed::Host => localizer.tr("allowed-host", &[]),
-                    Allowed::Table => localizer.tr("allowed-table", &[]),
-                    Allowed::Queue(min) => localizer.tr("allowed-queue", &[("min", (*min).into())]),
-                    Allowed::Bell => localizer.tr("allowed-bell", &[]),
-                };
-                localizer.tr(
-                    "error-settings-value",
-                    &[
-                        ("path", path.into()),
-                        ("key", key.into()),
-                        ("value", value.into()),
-                        ("allowed", allowed.into()),
-                    ],
-                )
-            }
-            SettingsError::UnknownKey { path, key, known } => localizer.tr(
-                "error-settings-unknown-key",
-                &[
+                at,
+            } => tr(
+                "error-settings-value",
+                at,
+                &mut vec![
                     ("path", path.into()),
                     ("key", key.into()),
-                    ("known", known.join(", ").into()),
+                    ("value", value.into()),
+                    ("allowed", allowed.localize(localizer).into()),
+                ],
+            ),
+            SettingsError::UnknownKey {
+                path,
+                key,
+                known,
+                at,
+            } => tr(
+                "error-settings-unknown-key",
+                at,
+                &mut vec![
+                    ("path", path.into()),
+                    ("key", key.into()),
+                    ("known", known.into()),
                 ],
             ),
         }
@@ -200,13 +597,14 @@ impl SettingsError {
 /// could be read, so the error can be shown in it.
 #[derive(Debug)]
 pub struct LoadError {
-    pub error: SettingsError,
+    /// Boxed: a `Result` carrying it stays small.
+    pub error: Box<SettingsError>,
     pub lang: Option<LanguageIdentifier>,
 }
 
 impl LoadError {
-    /// The error as a sentence in the language the flags ask for, else the
-    /// one the file asked for, else English.
+    /// The error as a sentence in the language the flags (or the
+    /// environment) ask for, else the one the file asked for, else English.
     pub fn sentence(&self, flag_lang: Option<&LanguageIdentifier>) -> String {
         let lang = flag_lang
             .or(self.lang.as_ref())
@@ -233,185 +631,180 @@ impl Settings {
     /// Parses and checks one file's text; `name` is how errors call it.
     /// Keys left out keep their defaults.
     pub fn from_toml(name: &str, text: &str) -> Result<Settings, LoadError> {
-        let table: toml::Table = text.parse().map_err(|err: toml::de::Error| LoadError {
-            error: SettingsError::Parse {
+        let document = DeTable::parse(text).map_err(|err| LoadError {
+            error: Box::new(SettingsError::Parse {
                 path: name.to_string(),
-                detail: err.message().trim().to_string() + &location(text, err.span()),
-            },
+                detail: err.message().trim().to_string(),
+                at: err.span().map(|span| Place::of(text, span.start)),
+            }),
             lang: None,
         })?;
         let mut file = FileReader {
             path: name,
+            text,
             lang: None,
         };
         let mut settings = Settings::default();
+        let root = document.get_ref();
         // The language first, so that later errors can be shown in it.
-        if let Some(value) = table.get("lang") {
-            settings.lang = file.lang(value)?;
+        if let Some((key, value)) = root.iter().find(|(key, _)| key.get_ref() == "lang") {
+            file.apply(&mut settings, None, key, value)?;
             file.lang = Some(settings.lang.clone());
         }
-        for (key, value) in &table {
-            match key.as_str() {
-                "lang" => {}
-                "server" => {
-                    let server = &mut settings.server;
-                    for (key, value) in file.table("server", value)? {
-                        let key_path = format!("server.{key}");
-                        match key.as_str() {
-                            "host" => server.host = file.host(&key_path, value)?,
-                            "port" => server.port = file.port(&key_path, value)?,
-                            "max_clients" => {
-                                server.max_clients = file.positive(&key_path, value)?
-                            }
-                            "max_line_bytes" => {
-                                server.max_line_bytes = file.positive(&key_path, value)?
-                            }
-                            "max_queue_bytes" => {
-                                server.max_queue_bytes = file.positive(&key_path, value)?
-                            }
-                            "flood_burst" => {
-                                server.flood_burst = file.positive(&key_path, value)?
-                            }
-                            "flood_rate" => server.flood_rate = file.whole(&key_path, value)?,
-                            "max_per_ip" => server.max_per_ip = file.whole(&key_path, value)?,
-                            "name_timeout_secs" => {
-                                server.name_timeout_secs = file.whole(&key_path, value)?
-                            }
-                            _ => return Err(file.unknown(key_path, SERVER_KEYS)),
-                        }
-                    }
-                }
-                "client" => {
-                    let client = &mut settings.client;
-                    for (key, value) in file.table("client", value)? {
-                        let key_path = format!("client.{key}");
-                        match key.as_str() {
-                            "host" => client.host = file.host(&key_path, value)?,
-                            "port" => client.port = file.port(&key_path, value)?,
-                            "bell" => client.bell = file.bell(&key_path, value)?,
-                            _ => return Err(file.unknown(key_path, CLIENT_KEYS)),
-                        }
-                    }
-                }
-                _ => return Err(file.unknown(key.clone(), TOP_KEYS)),
+        let tables = tables();
+        for (key, value) in root {
+            let name = key.get_ref().as_ref();
+            if name == "lang" {
+                continue;
+            }
+            if !tables.contains(&name) {
+                file.apply(&mut settings, None, key, value)?;
+                continue;
+            }
+            let Some(table) = value.get_ref().as_table() else {
+                return Err(file.refuse(name.to_string(), value, Allowed::Table));
+            };
+            let table_name = tables.iter().copied().find(|t| *t == name);
+            for (key, value) in table {
+                file.apply(&mut settings, table_name, key, value)?;
             }
         }
         let server = &settings.server;
         let min_queue = server.max_line_bytes.saturating_mul(2);
         if server.max_queue_bytes < min_queue {
-            let value = toml::Value::Integer(server.max_queue_bytes as i64);
-            return Err(file.refuse("server.max_queue_bytes", &value, Allowed::Queue(min_queue)));
+            let error = SettingsError::Value {
+                path: name.to_string(),
+                key: "server.max_queue_bytes".to_string(),
+                value: server.max_queue_bytes.to_string(),
+                allowed: Allowed::Queue(min_queue),
+                at: None,
+            };
+            return Err(LoadError {
+                error: Box::new(error),
+                lang: file.lang,
+            });
         }
         Ok(settings)
     }
 }
 
-/// Reads typed values out of one file, and words errors about it.
+/// Reads one file's keys into `Settings`, and words errors about it.
 struct FileReader<'a> {
     path: &'a str,
+    /// The file's text, for places and for showing refused values.
+    text: &'a str,
     /// The language the file asked for, once known.
     lang: Option<LanguageIdentifier>,
 }
 
 impl FileReader<'_> {
-    fn refuse(&self, key: &str, value: &toml::Value, allowed: Allowed) -> LoadError {
-        LoadError {
-            error: SettingsError::Value {
-                path: self.path.to_string(),
-                key: key.to_string(),
-                value: value.to_string(),
-                allowed,
-            },
-            lang: self.lang.clone(),
-        }
+    /// Applies `key = value` found in `table`.
+    fn apply(
+        &self,
+        settings: &mut Settings,
+        table: Option<&'static str>,
+        key: &Spanned<DeString<'_>>,
+        value: &Spanned<DeValue<'_>>,
+    ) -> Result<(), LoadError> {
+        let name = key.get_ref().as_ref();
+        let path = match table {
+            Some(table) => format!("{table}.{name}"),
+            None => name.to_string(),
+        };
+        let Some(setting) = KEYS.iter().find(|k| k.table == table && k.name == name) else {
+            return Err(LoadError {
+                error: Box::new(SettingsError::UnknownKey {
+                    path: self.path.to_string(),
+                    key: path,
+                    known: known_names(table),
+                    at: Some(self.place(key.span())),
+                }),
+                lang: self.lang.clone(),
+            });
+        };
+        setting
+            .apply(settings, value.get_ref())
+            .map_err(|allowed| self.refuse(path, value, allowed))
     }
 
-    fn unknown(&self, key: String, known: &'static [&'static str]) -> LoadError {
+    fn refuse(&self, key: String, value: &Spanned<DeValue<'_>>, allowed: Allowed) -> LoadError {
         LoadError {
-            error: SettingsError::UnknownKey {
+            error: Box::new(SettingsError::Value {
                 path: self.path.to_string(),
                 key,
-                known,
-            },
+                value: self.shown(value.span()),
+                allowed,
+                at: Some(self.place(value.span())),
+            }),
             lang: self.lang.clone(),
         }
     }
 
-    fn lang(&self, value: &toml::Value) -> Result<LanguageIdentifier, LoadError> {
-        value
-            .as_str()
-            .and_then(|text| parse_lang(text).ok())
-            .ok_or_else(|| self.refuse("lang", value, Allowed::Languages))
+    fn place(&self, span: Range<usize>) -> Place {
+        Place::of(self.text, span.start)
     }
 
-    fn table<'v>(&self, key: &str, value: &'v toml::Value) -> Result<&'v toml::Table, LoadError> {
-        value
-            .as_table()
-            .ok_or_else(|| self.refuse(key, value, Allowed::Table))
-    }
-
-    fn host(&self, key: &str, value: &toml::Value) -> Result<String, LoadError> {
-        match value.as_str() {
-            Some(host) if !host.trim().is_empty() => Ok(host.to_string()),
-            _ => Err(self.refuse(key, value, Allowed::Host)),
+    /// A value as the file wrote it, shortened to one line of a few words.
+    fn shown(&self, span: Range<usize>) -> String {
+        const MAX_CHARS: usize = 40;
+        let written = self.text.get(span).unwrap_or_default();
+        let first_line = written.lines().next().unwrap_or_default();
+        let mut shown: String = first_line.chars().take(MAX_CHARS).collect();
+        if shown.len() < written.len() {
+            shown.push('…');
         }
-    }
-
-    fn port(&self, key: &str, value: &toml::Value) -> Result<u16, LoadError> {
-        value
-            .as_integer()
-            .and_then(|port| u16::try_from(port).ok())
-            .ok_or_else(|| self.refuse(key, value, Allowed::Port))
-    }
-
-    fn whole(&self, key: &str, value: &toml::Value) -> Result<usize, LoadError> {
-        value
-            .as_integer()
-            .and_then(|n| usize::try_from(n).ok())
-            .ok_or_else(|| self.refuse(key, value, Allowed::Whole))
-    }
-
-    fn bell(&self, key: &str, value: &toml::Value) -> Result<Bell, LoadError> {
-        match value.as_str() {
-            Some("mentions") => Ok(Bell::Mentions),
-            Some("all") => Ok(Bell::All),
-            Some("off") => Ok(Bell::Off),
-            _ => Err(self.refuse(key, value, Allowed::Bell)),
-        }
-    }
-
-    fn positive(&self, key: &str, value: &toml::Value) -> Result<usize, LoadError> {
-        value
-            .as_integer()
-            .and_then(|n| usize::try_from(n).ok())
-            .filter(|&n| n > 0)
-            .ok_or_else(|| self.refuse(key, value, Allowed::Positive))
+        shown
     }
 }
 
+/// Reads a settings file: a regular file of at most `MAX_FILE_BYTES`.
+/// Anything else (a device such as `/dev/zero`, a directory, a pipe) is
+/// refused before it is opened; the opened file is checked again, and
+/// read no further than the limit, in case it changed meanwhile.
 fn read(path: &Path) -> Result<String, LoadError> {
-    std::fs::read_to_string(path).map_err(|error| LoadError {
-        error: SettingsError::Read {
-            path: path.display().to_string(),
-            error,
-        },
+    use std::io::Read;
+    let shown = path.display().to_string();
+    let refuse = |error| LoadError {
+        error: Box::new(error),
         lang: None,
-    })
-}
-
-/// " (line L, column C)" for a byte span of `text`, or "".
-fn location(text: &str, span: Option<std::ops::Range<usize>>) -> String {
-    let Some(span) = span else {
-        return String::new();
     };
-    let before = text.get(..span.start).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    format!(" (line {line}, column {column})")
+    let io_error = |error| {
+        refuse(SettingsError::Read {
+            path: shown.clone(),
+            error,
+        })
+    };
+    let check = |meta: std::fs::Metadata| {
+        if !meta.is_file() {
+            Err(refuse(SettingsError::NotFile {
+                path: shown.clone(),
+            }))
+        } else if meta.len() > MAX_FILE_BYTES {
+            Err(refuse(SettingsError::TooBig {
+                path: shown.clone(),
+            }))
+        } else {
+            Ok(())
+        }
+    };
+    check(std::fs::metadata(path).map_err(io_error)?)?;
+    let file = std::fs::File::open(path).map_err(io_error)?;
+    check(file.metadata().map_err(io_error)?)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io_error)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(refuse(SettingsError::TooBig {
+            path: shown.clone(),
+        }));
+    }
+    String::from_utf8(bytes)
+        .map_err(|err| io_error(std::io::Error::new(std::io::ErrorKind::InvalidData, err)))
 }
 
-/// The flags that override the file, as each program's command line gives
-/// them.
+/// The flags that override the file (given on the command line or through
+/// the environment), as each program's command line gives them.
 #[derive(Debug, Default, Clone)]
 pub struct Overrides {
     pub host: Option<String>,
@@ -452,18 +845,67 @@ mod tests {
     use super::*;
 
     fn value_error(text: &str) -> (String, Allowed) {
-        match Settings::from_toml("t.toml", text).unwrap_err().error {
+        match *Settings::from_toml("t.toml", text).unwrap_err().error {
             SettingsError::Value { key, allowed, .. } => (key, allowed),
             other => panic!("{other:?}"),
         }
     }
 
+    fn english(text: &str) -> String {
+        let err = Settings::from_toml("t.toml", text).unwrap_err();
+        err.error.localize(&Localizer::english())
+    }
+
     #[test]
-    fn embedded_file_is_the_defaults() {
+    fn every_default_parses_and_the_embedded_file_is_the_defaults() {
+        let mut blank = Settings {
+            lang: unic_langid::langid!("en"),
+            server: ServerSettings::default(),
+            client: ClientSettings::default(),
+        };
+        for key in KEYS {
+            let value = DeValue::parse(key.default).expect(key.name);
+            assert_eq!(
+                key.apply(&mut blank, value.get_ref()),
+                Ok(()),
+                "{}",
+                key.path()
+            );
+        }
+        assert_eq!(blank, Settings::default());
         assert_eq!(
             Settings::from_toml("x", EMBEDDED).unwrap(),
             Settings::default()
         );
+        let defaults = Settings::default();
+        assert_eq!(defaults.server.port, 5555);
+        assert_eq!(defaults.server.name_timeout, Some(Duration::from_secs(60)));
+        assert_eq!(defaults.server.flood.per_second, NonZeroUsize::new(5));
+        assert_eq!(defaults.server.history, 20);
+        assert_eq!(defaults.server.bans_file, None);
+        assert_eq!(defaults.client.bell, Bell::Mentions);
+    }
+
+    /// settings.toml sets every key to its default, and the README's
+    /// settings table has one row per key: key, default, help.
+    #[test]
+    fn the_documents_list_every_key_with_its_default() {
+        let document = DeTable::parse(EMBEDDED).unwrap();
+        let readme = include_str!("../README.md");
+        for key in KEYS {
+            let value = match key.table {
+                None => document.get_ref().get(key.name),
+                Some(table) => document
+                    .get_ref()
+                    .get(table)
+                    .and_then(|t| t.get_ref().as_table())
+                    .and_then(|t| t.get(key.name)),
+            };
+            let written = value.map(|v| &EMBEDDED[v.span()]);
+            assert_eq!(written, Some(key.default), "settings.toml: {}", key.path());
+            let row = format!("| `{}` | `{}` | {} |", key.path(), key.default, key.help);
+            assert!(readme.contains(&row), "README lacks the row\n{row}");
+        }
     }
 
     #[test]
@@ -471,11 +913,35 @@ mod tests {
         let settings = Settings::from_toml("t", "[server]\nport = 7000\n").unwrap();
         assert_eq!(settings.server.port, 7000);
         assert_eq!(settings.server.host, "0.0.0.0");
-        assert_eq!(settings.server.flood_rate, 5);
-        let off = Settings::from_toml("t", "[server]\nflood_rate = 0\nmax_per_ip = 0\n").unwrap();
-        assert_eq!((off.server.flood_rate, off.server.max_per_ip), (0, 0));
         assert_eq!(settings.client, Settings::default().client);
         assert_eq!(Settings::from_toml("t", "").unwrap(), Settings::default());
+    }
+
+    #[test]
+    fn zero_turns_off_what_can_be_off() {
+        let text = "[server]\nflood_rate = 0\nmax_per_ip = 0\nname_timeout_secs = 0\nhistory = 0\n";
+        let off = Settings::from_toml("t", text).unwrap().server;
+        assert_eq!(off.flood.per_second, None);
+        assert_eq!(off.flood.burst, 20);
+        assert_eq!(off.max_per_ip, None);
+        assert_eq!(off.name_timeout, None);
+        assert_eq!(off.history, 0);
+    }
+
+    #[test]
+    fn new_settings_are_read() {
+        let text = "[server]\ntimestamps = true\nmotd = \"Welcome, 欢迎\"\n\
+                    bans_file = \"/var/lib/chatroom/bans\"\nhistory = 50\n\
+                    [client]\nbell = \"off\"\n";
+        let settings = Settings::from_toml("t", text).unwrap();
+        assert!(settings.server.timestamps);
+        assert_eq!(settings.server.motd, "Welcome, 欢迎");
+        assert_eq!(
+            settings.server.bans_file.as_deref(),
+            Some(Path::new("/var/lib/chatroom/bans"))
+        );
+        assert_eq!(settings.server.history, 50);
+        assert_eq!(settings.client.bell, Bell::Off);
     }
 
     #[test]
@@ -539,9 +1005,31 @@ mod tests {
             ),
             ("[server]\nport = \"x\"", "server.port", Allowed::Port),
             ("[server]\nport = 70000", "server.port", Allowed::Port),
+            (
+                "[server]\nname_timeout_secs = 9223372036854775807",
+                "server.name_timeout_secs",
+                Allowed::Seconds(MAX_SECONDS),
+            ),
+            ("[server]\nhistory = -1", "server.history", Allowed::Whole),
+            (
+                "[server]\ntimestamps = \"yes\"",
+                "server.timestamps",
+                Allowed::Bool,
+            ),
+            (
+                "[server]\nmotd = \"a\\u001b[2Jb\"",
+                "server.motd",
+                Allowed::Text,
+            ),
+            ("[server]\nmotd = 5", "server.motd", Allowed::Text),
+            ("[server]\nbans_file = 5", "server.bans_file", Allowed::Path),
             ("[client]\nhost = \" \"", "client.host", Allowed::Host),
-            ("[client]\nbell = \"loud\"", "client.bell", Allowed::Bell),
             ("[client]\nhost = 127", "client.host", Allowed::Host),
+            (
+                "[client]\nbell = \"loud\"",
+                "client.bell",
+                Allowed::Choice(Bell::NAMES),
+            ),
             (
                 "[server]\nmax_line_bytes = 100\nmax_queue_bytes = 150",
                 "server.max_queue_bytes",
@@ -557,28 +1045,35 @@ mod tests {
     }
 
     #[test]
-    fn unknown_keys_are_named_with_the_known_ones() {
+    fn unknown_keys_are_named_with_the_known_ones_and_the_place() {
         let cases = [
-            ("prot = 1", "prot", "lang, server, client"),
+            (
+                "prot = 1",
+                "prot",
+                "lang, server, client",
+                "line 1, column 1",
+            ),
             (
                 "[server]\nprot = 1",
                 "server.prot",
                 "host, port, max_clients",
+                "line 2, column 1",
             ),
             (
-                "[client]\nhots = 1",
+                "[client]\n  hots = 1",
                 "client.hots",
                 "(the settings there are: host, port, bell)",
+                "line 2, column 3",
             ),
         ];
-        for (text, unknown, known) in cases {
-            let err = Settings::from_toml("t.toml", text).unwrap_err();
-            let message = err.error.localize(&Localizer::english());
+        for (text, unknown, known, place) in cases {
+            let message = english(text);
             assert!(
                 message.contains("t.toml") && message.contains(unknown),
                 "{message}"
             );
             assert!(message.contains(known), "{message}");
+            assert!(message.contains(place), "{message}");
         }
         let err = Settings::from_toml("t.toml", "lang = \"zh-CN\"\nprot = 1").unwrap_err();
         assert_eq!(err.lang.map(|l| l.to_string()).as_deref(), Some("zh-CN"));
@@ -586,8 +1081,7 @@ mod tests {
 
     #[test]
     fn syntax_errors_name_the_file_and_the_place() {
-        let err = Settings::from_toml("t.toml", "[server]\nport = ").unwrap_err();
-        let message = err.error.localize(&Localizer::english());
+        let message = english("[server]\nport = ");
         assert!(
             message.contains("t.toml") && message.contains("line 2"),
             "{message}"
@@ -595,18 +1089,25 @@ mod tests {
     }
 
     #[test]
-    fn value_errors_read_as_sentences() {
-        let err = Settings::from_toml("t.toml", "lang = \"fr\"").unwrap_err();
-        let message = err.error.localize(&Localizer::english());
+    fn value_errors_read_as_sentences_with_the_place() {
         assert_eq!(
-            message,
-            "in t.toml, lang = \"fr\" is not allowed: the languages are en, zh-CN"
+            english("lang = \"fr\""),
+            "in t.toml, line 1, column 8: lang = \"fr\" is not allowed: the languages are en, zh-CN"
         );
+        assert_eq!(
+            english("[server]\nport = 70000"),
+            "in t.toml, line 2, column 8: server.port = 70000 is not allowed: \
+             a port number from 0 to 65535"
+        );
+        let zh = Localizer::new(&parse_lang("zh-CN").unwrap());
         let err = Settings::from_toml("t.toml", "[server]\nport = 70000").unwrap_err();
-        let message = err.error.localize(&Localizer::english());
-        assert_eq!(
-            message,
-            "in t.toml, server.port = 70000 is not allowed: a port number from 0 to 65535"
+        let message = err.error.localize(&zh);
+        assert!(
+            message.contains("第 2 行") && message.contains("第 8 列"),
+            "{message}"
         );
+        // A long value is shown shortened, on one line.
+        let message = english(&format!("lang = \"{}\"", "x".repeat(100)));
+        assert!(message.contains("…") && message.len() < 160, "{message}");
     }
 }

@@ -429,3 +429,172 @@ fn server_exits_1_when_the_port_is_taken() {
         drop(taken);
     }
 }
+
+#[test]
+fn settings_come_only_from_a_small_regular_file() {
+    // `/dev/zero` used to be read until memory ran out; a directory or a
+    // device is refused at once, and so is a file over the size limit.
+    let dir = temp_dir();
+    let big = dir.join("big.toml");
+    let mut text = "# padding\n".repeat(110_000);
+    text.push_str("lang = \"en\"\n");
+    std::fs::write(&big, &text).expect("write big settings");
+    let dir = dir.to_str().expect("UTF-8 path").to_string();
+    let big = big.to_str().expect("UTF-8 path").to_string();
+    let max = chatroom::settings::MAX_FILE_BYTES;
+    for lang in ["en", "zh-CN"] {
+        for (name, program) in PROGRAMS {
+            for path in ["/dev/zero", dir.as_str()] {
+                let output = run(program, &["--config", path, "--lang", lang]);
+                let stderr = settings_error(name, &output);
+                let expected = tr(
+                    lang,
+                    "error-settings-not-file",
+                    &[("path", path.into()), ("max", max.into())],
+                );
+                assert_eq!(stderr, format!("{name}: {expected}\n"));
+            }
+            let output = run(program, &["--config", &big, "--lang", lang]);
+            let stderr = settings_error(name, &output);
+            let expected = tr(
+                lang,
+                "error-settings-too-big",
+                &[("path", big.as_str().into()), ("max", max.into())],
+            );
+            assert_eq!(stderr, format!("{name}: {expected}\n"));
+        }
+    }
+}
+
+/// Runs a program that must exit by itself (bounded), with empty stdin,
+/// in `dir`, with `env` added to its environment.
+fn run_env(program: &str, args: &[&str], env: &[(&str, &str)], dir: &Path) -> Output {
+    let mut child = Command::new(program)
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let status = wait_child(&mut child);
+    let output = child.wait_with_output().expect("output");
+    Output { status, ..output }
+}
+
+#[test]
+fn environment_ranks_between_the_flags_and_the_file() {
+    // The file's port is taken and its language English: the server
+    // listens only if CHATROOM_PORT wins over the file.
+    let taken = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let taken_port = taken.local_addr().expect("addr").port();
+    let dir = dir_with_settings(&format!(
+        "lang = \"en\"\n[server]\nhost = \"0.0.0.0\"\nport = {taken_port}\n\
+         [client]\nhost = \"127.0.0.1\"\nport = {taken_port}\n"
+    ));
+    let env = [
+        ("CHATROOM_HOST", "127.0.0.1"),
+        ("CHATROOM_PORT", "0"),
+        ("CHATROOM_LANG", "zh-CN"),
+    ];
+    let mut command = Command::new(SERVER);
+    command
+        .envs(env)
+        .current_dir(&dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    let server = Server::spawn(command);
+    assert!(server.addr.ip().is_loopback(), "{}", server.addr);
+    assert!(server
+        .log
+        .seen()
+        .contains(&listening_line("zh-CN", &server)));
+
+    // A flag wins over its variable.
+    let mut command = Command::new(SERVER);
+    command
+        .args(["--lang", "en", "--port", "0"])
+        .envs(env)
+        .env("CHATROOM_PORT", taken_port.to_string())
+        .current_dir(&dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    let english = Server::spawn(command);
+    assert!(english.log.seen().contains(&listening_line("en", &english)));
+
+    // The client: the variables point it at the server, in Chinese.
+    let port = server.addr.port().to_string();
+    let client_env = [("CHATROOM_PORT", port.as_str()), ("CHATROOM_LANG", "zh-CN")];
+    let output = run_env(CLIENT, &[], &client_env, &dir);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let connected = tr(
+        "zh-CN",
+        "client-connected",
+        &[("host", "127.0.0.1".into()), ("port", port.as_str().into())],
+    );
+    assert_eq!(
+        text(&output.stdout).lines().next(),
+        Some(connected.as_str())
+    );
+    drop(taken);
+}
+
+#[test]
+fn a_bad_environment_variable_is_a_usage_error() {
+    let dir = temp_dir();
+    for (name, program) in PROGRAMS {
+        for (var, value) in [("CHATROOM_LANG", "fr"), ("CHATROOM_PORT", "notaport")] {
+            let output = run_env(program, &[], &[(var, value)], &dir);
+            let stderr = text(&output.stderr);
+            assert_eq!(output.status.code(), Some(2), "{name} {var}: {stderr}");
+            assert_eq!(text(&output.stdout), "", "{name} {var}");
+            assert!(stderr.contains(value), "{name} {var}: {stderr}");
+            assert!(!stderr.contains("panicked"), "{stderr}");
+        }
+    }
+}
+
+#[test]
+fn settings_errors_give_the_line_and_column_in_both_languages() {
+    let path = settings_file("[server]\nport = 70000\n");
+    let path = path.to_str().expect("UTF-8 path");
+    let unknown = settings_file("[client]\nport = 1\n  hots = \"x\"\n");
+    let unknown = unknown.to_str().expect("UTF-8 path");
+    for lang in ["en", "zh-CN"] {
+        for (name, program) in PROGRAMS {
+            let output = run(program, &["--config", path, "--lang", lang]);
+            let stderr = settings_error(name, &output);
+            let expected = tr(
+                lang,
+                "error-settings-value-at",
+                &[
+                    ("path", path.into()),
+                    ("line", 2.into()),
+                    ("column", 8.into()),
+                    ("key", "server.port".into()),
+                    ("value", "70000".into()),
+                    ("allowed", tr(lang, "allowed-port", &[]).into()),
+                ],
+            );
+            assert_eq!(stderr, format!("{name}: {expected}\n"));
+
+            let output = run(program, &["--config", unknown, "--lang", lang]);
+            let stderr = settings_error(name, &output);
+            let expected = tr(
+                lang,
+                "error-settings-unknown-key-at",
+                &[
+                    ("path", unknown.into()),
+                    ("line", 3.into()),
+                    ("column", 3.into()),
+                    ("key", "client.hots".into()),
+                    ("known", "host, port, bell".into()),
+                ],
+            );
+            assert_eq!(stderr, format!("{name}: {expected}\n"));
+        }
+    }
+}

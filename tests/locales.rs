@@ -360,3 +360,29 @@ fn every_id_the_source_uses_exists() {
     }
     assert!(checked > 20, "only {checked} ids found in src");
 }
+
+/// Settings errors found in a file's text say where, through an `-at`
+/// form of their message that places the line and the column.
+#[test]
+fn settings_errors_have_a_form_with_the_place() {
+    for id in [
+        "error-settings-parse",
+        "error-settings-value",
+        "error-settings-unknown-key",
+    ] {
+        for (lang, source) in FILES {
+            let at = format!("{id}-at");
+            let message = messages(source)
+                .into_iter()
+                .find(|m| m.id == at)
+                .unwrap_or_else(|| panic!("{lang} has no {at}"));
+            let placed = placed_variables(&message.source);
+            for variable in ["line", "column"] {
+                assert!(
+                    placed.iter().any(|v| v == variable),
+                    "{lang} {at}: no ${variable}"
+                );
+            }
+        }
+    }
+}

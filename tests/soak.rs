@@ -336,7 +336,7 @@ struct PrivateRecord {
 
 fn private_text(from: &str, k: usize, pad: usize) -> String {
     let mut text = format!("{from}#p{k} ");
-    text.extend(std::iter::repeat('x').take(pad));
+    text.extend(std::iter::repeat_n('x', pad));
     text
 }
 

@@ -179,3 +179,22 @@ bench-verdict-failed = FAILED: lines were lost, duplicated, reordered or garbled
 allowed-bell = "mentions", "all" or "off"
 client-still-waiting = Still waiting for { $server } to say something. Is it a chatroom server?
 console-prompt = To everyone as { admin-name } (an empty line closes the room)
+
+## settings and log
+
+error-settings-not-file = { $path } is not a regular file: settings are read only from a file of at most { $max } bytes.
+error-settings-too-big = the settings file { $path } is over { $max } bytes: is it the right file?
+log-dropped =
+    { $count ->
+        [one] 1 log line was dropped: standard output did not keep up.
+       *[other] { $count } log lines were dropped: standard output did not keep up.
+    }
+error-settings-parse-at = the settings file { $path } is not valid at line { $line }, column { $column }: { $reason }
+error-settings-value-at = in { $path }, line { $line }, column { $column }: { $key } = { $value } is not allowed: { $allowed }
+error-settings-unknown-key-at = in { $path }, line { $line }, column { $column }: { $key } is not a setting (the settings there are: { $known })
+allowed-at-least = a whole number of { $min } or more
+allowed-seconds = a whole number of seconds from 0 to { $max } (0 turns it off)
+allowed-bool = true or false, without quotes
+allowed-text = text in quotes, on one line, without control characters
+allowed-path = a file path in quotes, or "" for none
+allowed-choice = one of { $list }, in quotes

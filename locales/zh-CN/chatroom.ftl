@@ -171,3 +171,18 @@ bench-verdict-failed = 失败：有行丢失、重复、乱序或损坏。
 allowed-bell = 应为 "mentions"、"all" 或 "off"
 client-still-waiting = 仍在等待 { $server } 的回应。对方真的是 chatroom 服务器吗？
 console-prompt = 以{ admin-name }身份发给所有人（空行关闭聊天室）
+
+## settings and log
+
+error-settings-not-file = { $path } 不是普通文件：设置只从不超过 { $max } 字节的文件读取。
+error-settings-too-big = 设置文件 { $path } 超过 { $max } 字节：是不是选错了文件？
+log-dropped = 标准输出跟不上，丢弃了 { $count } 行日志。
+error-settings-parse-at = 配置文件 { $path } 第 { $line } 行第 { $column } 列格式有误：{ $reason }
+error-settings-value-at = 配置文件 { $path } 第 { $line } 行第 { $column } 列：{ $key } = { $value } 不可用：{ $allowed }
+error-settings-unknown-key-at = 配置文件 { $path } 第 { $line } 行第 { $column } 列：没有 { $key } 这一项（这里可用的有：{ $known }）
+allowed-at-least = 应为不小于 { $min } 的整数
+allowed-seconds = 应为 0 到 { $max } 之间的整数秒数（0 表示关闭）
+allowed-bool = 应为 true 或 false，不加引号
+allowed-text = 应为加引号的单行文字，不含控制字符
+allowed-path = 应为加引号的文件路径，或用 "" 表示不设
+allowed-choice = 应为加引号的 { $list } 之一

@@ -1,7 +1,6 @@
 //! `chatroom-server`: flags and settings in, the room served, an exit code
 //! out (0 closed normally, 1 could not serve, 2 bad usage or settings).
 
-use std::io::{self, BufWriter};
 use std::process::ExitCode;
 
 use chatroom::cli::{print_error, ServerArgs};
@@ -24,7 +23,7 @@ fn main() -> ExitCode {
     settings.override_server(&args.overrides());
     let localizer = Localizer::new(&settings.lang);
     let result = server::bind(&settings.server.host, settings.server.port).and_then(|listener| {
-        let log = BufWriter::new(io::stdout());
+        let log = server::Log::stdout(&localizer);
         server::run(listener, &settings.server, &localizer, log, true)
     });
     match result {

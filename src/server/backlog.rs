@@ -66,14 +66,16 @@ impl Backlog {
     /// The broadcasts that end after `from`, as (entry, its end), the first
     /// being the one `from` lies in.
     pub fn entries_from(&self, from: u64) -> impl Iterator<Item = (Entry, u64)> + '_ {
+        let len = self.entries.len();
         let first = self
             .entries
             .partition_point(|entry| entry.start <= from)
-            .saturating_sub(1);
+            .saturating_sub(1)
+            .min(len);
         let end = self.end();
         let ends = self
             .entries
-            .range(first + 1..)
+            .range((first + 1).min(len)..)
             .map(|entry| entry.start)
             .chain(std::iter::once(end));
         self.entries
@@ -142,6 +144,9 @@ mod tests {
         assert_eq!(log.end(), 18);
         assert_eq!(log.append(b"x\n", chat(1)), 18..20);
         assert_eq!(log.entries_from(18).count(), 1);
+        log.release_before(log.end());
+        assert_eq!(log.entries_from(log.end()).count(), 0, "nothing held");
+        assert_eq!(Backlog::default().entries_from(0).count(), 0);
     }
 
     #[test]

@@ -5,8 +5,8 @@
 //! says it is readable, and exactly one `read` follows.
 //!
 //! When stdin and stdout are both a terminal, the console edits the line
-//! with the client's editor, in raw mode: the log (`ConsoleLog`, which the
-//! server's log is written through) is printed above the administrator's
+//! with the client's editor, in raw mode: the log (`frame`, which the
+//! server's log is drawn through) is printed above the administrator's
 //! half-typed line, which is redrawn intact under it, after a prompt saying
 //! where a line goes. Up recalls earlier lines; Enter, Ctrl-C or Ctrl-D on
 //! an empty line is the empty line that closes the room. The console and
@@ -151,55 +151,19 @@ impl Drop for Console {
     }
 }
 
-/// The server's log, written through the console: while the console edits
-/// in the terminal, what the log writes is held until the reactor flushes
-/// it (once a loop turn), then printed above the input row, which is drawn
-/// again under it. Otherwise it passes straight through.
-#[derive(Debug)]
-pub struct ConsoleLog<W: Write> {
-    inner: W,
-    /// Log bytes of this turn, while the console edits.
-    held: Vec<u8>,
-}
-
-impl<W: Write> ConsoleLog<W> {
-    pub fn new(inner: W) -> Self {
-        ConsoleLog {
-            inner,
-            held: Vec::new(),
+/// While the console edits in the terminal: the bytes that print the log
+/// lines `log` (each ending in `\n`) above the input row and draw the row
+/// again, or `None` when there is nothing to draw. `None` too when the
+/// console does not edit: then the log is written as it is.
+pub fn frame(log: &[u8]) -> Option<Vec<u8>> {
+    SCREEN.with(|screen| {
+        let mut screen = screen.borrow_mut();
+        let screen = screen.as_mut()?;
+        if log.is_empty() && !screen.dirty {
+            return None;
         }
-    }
-}
-
-impl<W: Write> Write for ConsoleLog<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let editing = SCREEN.with(|screen| screen.borrow().is_some());
-        if editing {
-            self.held.extend_from_slice(buf);
-            Ok(buf.len())
-        } else {
-            self.inner.write(buf)
-        }
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        let frame = SCREEN.with(|screen| {
-            let mut screen = screen.borrow_mut();
-            let screen = screen.as_mut()?;
-            if self.held.is_empty() && !screen.dirty {
-                return None;
-            }
-            Some(draw(screen, &std::mem::take(&mut self.held)))
-        });
-        if let Some(frame) = frame {
-            self.inner.write_all(&frame)?;
-        } else if !self.held.is_empty() {
-            // The console stopped editing with log bytes still held.
-            let held = std::mem::take(&mut self.held);
-            self.inner.write_all(&held)?;
-        }
-        self.inner.flush()
-    }
+        Some(draw(screen, log))
+    })
 }
 
 /// The bytes that print `log` above the input row and draw the row again:

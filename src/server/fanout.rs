@@ -53,9 +53,10 @@ const MAX_SLICES: usize = 16;
 const STALL_LIMIT: Duration = Duration::from_secs(2);
 /// A member may lag this long in one stretch, however slowly it reads.
 const LAG_LIMIT: Duration = Duration::from_secs(5);
-/// A lagging member holds the room back only while it took bytes this
-/// recently, and only once it took some after it began to lag: one that
-/// stopped reading must not stall everyone until it is dropped.
+/// A member that begins to lag holds the room back this long to show it
+/// still reads; then only while it took bytes within `HOLD_GRACE`. One
+/// that stopped reading must not stall everyone until it is dropped.
+const FIRST_HOLD: Duration = Duration::from_millis(200);
 const HOLD_GRACE: Duration = Duration::from_secs(1);
 
 /// What one connection's flush left to do.
@@ -105,7 +106,16 @@ struct Lag {
 impl Lag {
     /// Whether this member, still reading, holds the room back at `now`.
     fn holds_room(self, now: Instant) -> bool {
-        self.progress_at > self.since && now < self.progress_at + HOLD_GRACE
+        now < self.since + FIRST_HOLD
+            || (self.progress_at > self.since && now < self.progress_at + HOLD_GRACE)
+    }
+
+    /// When `holds_room` turns false, if it is still true at `now`.
+    fn hold_ends(self, now: Instant) -> Option<Instant> {
+        let first = self.since + FIRST_HOLD;
+        let progress = (self.progress_at > self.since).then_some(self.progress_at + HOLD_GRACE);
+        let end = progress.map_or(first, |at| at.max(first));
+        (now < end).then_some(end)
     }
 }
 
@@ -624,9 +634,7 @@ impl FanOut {
             .filter_map(|conn| self.outlets.get(conn)?.lag)
             .flat_map(|lag| {
                 let checks = [lag.progress_at + STALL_LIMIT, lag.since + LAG_LIMIT];
-                let release = lag
-                    .holds_room(Instant::now())
-                    .then_some(lag.progress_at + HOLD_GRACE);
+                let release = lag.hold_ends(Instant::now());
                 checks.into_iter().chain(release)
             })
             .min();

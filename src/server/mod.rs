@@ -5,18 +5,19 @@
 //! how the room's events reach the sockets (backlogs per language, member
 //! cursors and skip rules, paced `sendmsg`); `backlog` one language's
 //! broadcasts, stored once; `conn` one connection's read side; `console`
-//! stdin.
+//! stdin; `log` stdout, bounded and never waited for.
 
 mod backlog;
 mod conn;
 mod console;
 mod fanout;
+mod log;
 mod reactor;
 
-use std::io::{self, Write};
+use std::io;
 use std::net::{TcpListener, ToSocketAddrs};
-use std::time::Duration;
 
+pub use log::Log;
 pub use reactor::Limits;
 
 use crate::i18n::{Lang, Localizer, AVAILABLE};
@@ -72,11 +73,11 @@ pub fn bind(host: &str, port: u16) -> Result<TcpListener, ServerError> {
 /// Runs the room on `listener` until it is closed from the console or by a
 /// signal. `log` receives one line per room event. `use_console` watches
 /// stdin for administrator lines.
-pub fn run(
+pub fn run<'a>(
     listener: TcpListener,
     settings: &ServerSettings,
-    localizer: &Localizer,
-    log: impl Write,
+    localizer: &'a Localizer,
+    log: Log<'a>,
     use_console: bool,
 ) -> Result<(), ServerError> {
     let reserved_names = AVAILABLE
@@ -87,24 +88,20 @@ pub fn run(
     let room = Room::new(RoomConfig {
         max_clients: settings.max_clients,
         max_line_bytes: settings.max_line_bytes,
-        max_per_ip: (settings.max_per_ip > 0).then_some(settings.max_per_ip),
+        max_per_ip: settings.max_per_ip.map(std::num::NonZeroUsize::get),
         reserved_names,
         lang: Lang::of(localizer.lang()).unwrap_or(Lang::EN),
-        flood: (settings.flood_rate > 0).then(|| FloodLimit {
-            burst: u32::try_from(settings.flood_burst).unwrap_or(u32::MAX),
-            per_second: u32::try_from(settings.flood_rate).unwrap_or(u32::MAX),
+        flood: settings.flood.per_second.map(|rate| FloodLimit {
+            burst: u32::try_from(settings.flood.burst).unwrap_or(u32::MAX),
+            per_second: u32::try_from(rate.get()).unwrap_or(u32::MAX),
         }),
-        name_timeout: (settings.name_timeout_secs > 0)
-            .then(|| Duration::from_secs(settings.name_timeout_secs as u64)),
+        name_timeout: settings.name_timeout,
     });
     raise_fd_limit();
     let limits = Limits {
         max_line_bytes: settings.max_line_bytes,
         max_queue_bytes: settings.max_queue_bytes,
     };
-    // The log goes through the console, which keeps it above the line the
-    // administrator is typing in a terminal.
-    let log = console::ConsoleLog::new(log);
     reactor::Reactor::new(listener, room, localizer, log, limits, use_console)
         .and_then(reactor::Reactor::run)
         .map_err(ServerError::EventLoop)

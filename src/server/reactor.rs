@@ -16,7 +16,7 @@
 
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
-use std::io::{self, Write};
+use std::io;
 use std::net::{Shutdown, TcpListener};
 use std::time::{Duration, Instant};
 
@@ -25,6 +25,7 @@ use polling::{Event, Events, Poller};
 use super::conn::{Conn, Interest, ReadOutcome};
 use super::console::{Console, ConsoleInput};
 use super::fanout::{FanOut, Flushed, IdHasher};
+use super::log::{self, Log};
 use crate::i18n::{Lang, Localizer};
 use crate::protocol::Frame;
 use crate::room::{ConnId, LeaveReason, LogEntry, Room, RoomEvent};
@@ -73,7 +74,7 @@ enum ServerTimer {
     AcceptPause,
 }
 
-pub struct Reactor<'a, W: Write> {
+pub struct Reactor<'a> {
     poller: Poller,
     listener: TcpListener,
     /// `None` when stdin cannot be watched or has reached EOF.
@@ -87,8 +88,9 @@ pub struct Reactor<'a, W: Write> {
     /// The server's language, for its log.
     localizer: &'a Localizer,
     log_lang: Lang,
-    /// The server's log of room events (its stdout), flushed once per turn.
-    log: W,
+    /// The server's log of room events (its stdout), flushed once per turn
+    /// as far as it takes without waiting.
+    log: Log<'a>,
     limits: Limits,
     next_id: ConnId,
     /// The time this loop turn started: the room's clock.
@@ -114,24 +116,26 @@ pub struct Reactor<'a, W: Write> {
     use_console: bool,
 }
 
-impl<'a, W: Write> Reactor<'a, W> {
+impl<'a> Reactor<'a> {
     pub fn new(
         listener: TcpListener,
         room: Room,
         localizer: &'a Localizer,
-        log: W,
+        mut log: Log<'a>,
         limits: Limits,
         use_console: bool,
     ) -> io::Result<Self> {
         listener.set_nonblocking(true)?;
         let poller = Poller::new()?;
-        let signals = SignalPipe::install(&[signals::SIGINT, signals::SIGTERM])?;
+        // SIGHUP (the terminal was closed) closes the room like SIGTERM.
+        let signals = SignalPipe::install(&[signals::SIGINT, signals::SIGTERM, signals::SIGHUP])?;
         // SAFETY: the listener and the signal pipe live in this struct and are
         // deleted from the poller in `Drop`, before their fields drop.
         unsafe {
             poller.add(&listener, Event::readable(LISTENER))?;
             poller.add(signals.reader(), Event::readable(SIGNALS))?;
         }
+        log.register(&poller);
         let log_lang = Lang::of(localizer.lang()).unwrap_or(Lang::EN);
         Ok(Reactor {
             poller,
@@ -167,7 +171,7 @@ impl<'a, W: Write> Reactor<'a, W> {
         if self.use_console {
             self.attach_console();
         }
-        let _ = self.log.flush();
+        self.log.flush(&self.poller);
         let mut events = Events::new();
         loop {
             events.clear();
@@ -181,12 +185,13 @@ impl<'a, W: Write> Reactor<'a, W> {
                     LISTENER => self.accept_all()?,
                     CONSOLE => self.read_console(),
                     SIGNALS => self.handle_signals()?,
+                    log::KEY => self.log.on_writable(),
                     key => self.client_event(key as ConnId, event.readable),
                 }
             }
             self.handle_timers()?;
             self.flush();
-            let _ = self.log.flush();
+            self.log.flush(&self.poller);
             if self.shutting_down && self.conns.is_empty() {
                 return Ok(());
             }
@@ -396,7 +401,7 @@ impl<'a, W: Write> Reactor<'a, W> {
                 RoomEvent::Unsubscribe { conn } => self.fanout.unsubscribe(conn),
                 RoomEvent::Broadcast { audience, notice } => {
                     let line = self.fanout.broadcast(audience, &notice, self.log_lang);
-                    let _ = self.log.write_all(line.as_bytes());
+                    self.log.line(line);
                 }
                 RoomEvent::Rules { conn, rules } => self.fanout.set_rules(conn, rules),
                 RoomEvent::Language { conn, lang } => self.fanout.set_language(conn, lang),
@@ -447,7 +452,7 @@ impl<'a, W: Write> Reactor<'a, W> {
     fn begin_shutdown(&mut self) {
         self.shutting_down = true;
         let closed_sentence = self.localizer.tr("room-closed", &[]);
-        let _ = writeln!(self.log, "{closed_sentence}");
+        self.log.line(&closed_sentence);
         let _ = self.poller.delete(&self.listener);
     }
 
@@ -526,7 +531,7 @@ impl<'a, W: Write> Reactor<'a, W> {
 
     fn log_tr(&mut self, id: &str, args: &crate::i18n::Args<'_>) {
         let text = self.localizer.tr(id, args);
-        let _ = writeln!(self.log, "{text}");
+        self.log.line(&text);
     }
 }
 
@@ -539,7 +544,7 @@ fn schedule_rearm(conn: &mut Conn, rearm: &mut Vec<ConnId>, id: ConnId) {
     }
 }
 
-impl<W: Write> Drop for Reactor<'_, W> {
+impl Drop for Reactor<'_> {
     fn drop(&mut self) {
         for id in self.conns.keys() {
             if let Some(socket) = self.fanout.socket(*id) {
@@ -551,7 +556,7 @@ impl<W: Write> Drop for Reactor<'_, W> {
         }
         let _ = self.poller.delete(self.signals.reader());
         let _ = self.poller.delete(&self.listener);
-        let _ = self.log.flush();
+        self.log.finish(&self.poller);
     }
 }
 
