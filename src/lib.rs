@@ -3,15 +3,20 @@
 //! Layout, from the bytes on the wire to the people reading them:
 //! - `protocol`: `LineCodec` (framing, CRLF, max line, UTF-8) and `sanitize`.
 //! - `command`: one member's line parsed into a `Command`.
-//! - `room`: the sans-IO core: names, members, commands in, `RoomEvent`s out.
+//! - `room`: the sans-IO core, who receives what: names (lookalike-proof),
+//!   members, commands, flood control in; `RoomEvent`s out (the delivery
+//!   contract is at the top of `room/mod.rs`).
 //! - `render`: a `Notice` rendered once into localized lines.
 //! - `i18n`: the `Localizer` over the embedded Fluent files, with fallback.
 //! - `settings` and `cli`: settings.toml, the environment and flags merged
 //!   into `Settings`, every key from one table.
 //! - `signals`: SIGINT/SIGTERM/SIGHUP/SIGWINCH through a self-pipe the
 //!   poller can watch.
-//! - `server`: the reactor (one `Poller`, I/O only), the room-wide backlog
-//!   of broadcasts, connections, per-address counts, the console.
+//! - `server`: the reactor (one `Poller`, I/O only: accept, read, close),
+//!   the fan-out (how lines reach the sockets: a backlog per language,
+//!   member cursors and skip rules, paced `sendmsg`, backpressure), the
+//!   console and the non-blocking log.
+//! - `timers`: the deadline table of the room and the reactor.
 //! - `client`: the client's loop over stdin, the socket, stdout and signals;
 //!   its sans-IO line editor (also the console's), what incoming lines are
 //!   and how they look, the raw-mode guard, the non-blocking stdout.

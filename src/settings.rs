@@ -205,7 +205,7 @@ pub const KEYS: &[Key] = &[
             field: |s| &mut s.server.max_queue_bytes,
         },
         default: "1048576",
-        help: "most bytes waiting for one client; a client further behind is disconnected (at least twice `max_line_bytes`)",
+        help: "how far one client may fall behind: past half of it the room stops reading new lines until it catches up; it is disconnected when it makes no progress for 2 s, lags 5 s, or owes twice this (at least twice `max_line_bytes`)",
     },
     Key {
         table: Some("server"),

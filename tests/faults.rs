@@ -101,7 +101,11 @@ fn names_that_look_alike_are_one_name() {
         );
         assert_eq!(guest.line(), prompt);
     }
-    for lookalike in ["Аdministrator", "Ａｄｍｉｎｉｓｔｒａｔｏｒ", "𝐀dministrator"] {
+    for lookalike in [
+        "Аdministrator",
+        "Ａｄｍｉｎｉｓｔｒａｔｏｒ",
+        "𝐀dministrator",
+    ] {
         guest.send(lookalike);
         assert_eq!(
             guest.line(),

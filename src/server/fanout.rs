@@ -15,12 +15,16 @@
 //!   a backlog grew, every member is walked; the next walk waits
 //!   `WALK_PAUSE` of the last walk's time, so lines that arrive meanwhile
 //!   share the writes.
-//! - Readers that fall behind slow the room first: while a member owes more
-//!   than `max_queue_bytes / 2`, `backpressure()` is set and the reactor
-//!   stops reading members' sockets, so TCP pushes back on the senders.
-//!   A lagging member is reported too slow only when it does not catch up:
-//!   no progress for `STALL_LIMIT`, still lagging after `LAG_LIMIT`, or
-//!   owing more than twice `max_queue_bytes`.
+//! - Readers that fall behind slow the room first: while a lagging member
+//!   (owing more than `max_queue_bytes / 2`) still reads, or while the
+//!   bytes appended since the last walk pass a quarter of it,
+//!   `backpressure()` is set and the reactor stops reading members'
+//!   sockets, so TCP pushes back on the senders. A member that begins to
+//!   lag holds the room `FIRST_HOLD`, then only while it took bytes within
+//!   `HOLD_GRACE`, so one that stopped reading does not stall everyone. It
+//!   is reported too slow only when it does not catch up: no progress for
+//!   `STALL_LIMIT`, still lagging after `LAG_LIMIT`, or owing more than
+//!   twice `max_queue_bytes` (the bound on memory).
 //!
 //! Sockets are owned here; the reactor borrows them to read and to
 //! register them with the poller.
