@@ -639,14 +639,7 @@ fn client_output_has_no_isolation_marks() {
 
 /// The client's peak resident memory so far (VmHWM), in KiB.
 fn peak_rss_kib(child: &Child) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id()))
-        .expect("read /proc/PID/status");
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|kib| kib.parse().ok())
-        .expect("VmHWM in /proc/PID/status")
+    common::proc_status_kib(child.id(), "VmHWM:").expect("VmHWM in /proc/PID/status")
 }
 
 /// Waits for `child` to exit, at most `limit`; `None` if it is still running.

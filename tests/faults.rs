@@ -8,22 +8,12 @@ mod common;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{settings_file, stalled_stream, Peer, Server, Text};
+use common::{proc_status_kib, settings_file, stalled_stream, Peer, Server, Text};
 
 fn server_with(settings: &str) -> Server {
     let path = settings_file(settings);
     let path = path.to_str().expect("utf-8 path").to_string();
     Server::start_with(&["--config", &path], Stdio::piped())
-}
-
-/// A field of /proc/PID/status in KiB, `None` once the process is gone.
-fn status_kib(pid: u32, field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix(field))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|kib| kib.parse().ok())
 }
 
 #[test]
@@ -59,11 +49,11 @@ fn shutdown_with_members_far_behind_stays_within_the_backlog() {
         }
     }
     let pid = server.child.id();
-    let peak_before = status_kib(pid, "VmHWM:").expect("server running");
+    let peak_before = proc_status_kib(pid, "VmHWM:").expect("server running");
     server.console("");
     let mut peak_after = peak_before;
     let deadline = Instant::now() + Duration::from_secs(10);
-    while let Some(peak) = status_kib(pid, "VmHWM:") {
+    while let Some(peak) = proc_status_kib(pid, "VmHWM:") {
         peak_after = peak_after.max(peak);
         if Instant::now() > deadline {
             break;

@@ -575,3 +575,14 @@ pub fn stalled_stream(addr: SocketAddr) -> TcpStream {
     rustix::net::connect(&fd, &addr).expect("connect");
     TcpStream::from(fd)
 }
+
+/// A field of /proc/PID/status in KiB (`"VmRSS:"`, `"VmHWM:"`); `None`
+/// once the process is gone.
+pub fn proc_status_kib(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|kib| kib.parse().ok())
+}
