@@ -243,8 +243,13 @@ fn stamped_lines_and_actions_are_chat_and_drops_are_counted() {
         members[0].2.write_all(joined.as_bytes()).expect("notice");
         let mut first = String::new();
         members[0].1.read_line(&mut first).expect("line");
-        let left =
-            Localizer::english().tr("left-too-slow", &[("name", members[0].0.as_str().into())]);
+        let left = Localizer::english().tr(
+            "left-too-slow",
+            &[
+                ("name", members[0].0.as_str().into()),
+                ("stayed", "1 s".into()),
+            ],
+        );
         let relayed = format!("* {left}\n[12:34] {}: {first}", members[0].0);
         members[1].2.write_all(relayed.as_bytes()).expect("relay");
         let mut second = String::new();

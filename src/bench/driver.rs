@@ -955,7 +955,7 @@ impl TooSlow {
         TooSlow {
             left: localizers
                 .iter()
-                .map(|l| l.pattern("left-too-slow", &[], &["name"]))
+                .map(|l| l.pattern("left-too-slow", &[], &["name", "stayed"]))
                 .collect(),
             told: localizers.iter().map(|l| l.tr("too-slow", &[])).collect(),
         }
@@ -969,7 +969,7 @@ impl TooSlow {
             return Some(Dropped::Myself);
         }
         self.left.iter().find_map(|pattern| {
-            let name = pattern.captures(text)?.pop()?;
+            let name = *pattern.captures(text)?.first()?;
             let digits = name.strip_prefix('m')?;
             if digits.is_empty() || digits.len() > 9 || !digits.bytes().all(|b| b.is_ascii_digit())
             {
@@ -1024,14 +1024,16 @@ mod tests {
         let too_slow = TooSlow::new();
         for lang in ["en", "zh-CN"] {
             let localizer = Localizer::new(&parse_lang(lang).unwrap());
-            let left = localizer.tr("left-too-slow", &[("name", "m42".into())]);
+            let stayed = [("stayed", "3 s".into())];
+            let args = |name: &'static str| [("name", name.into()), stayed[0].clone()];
+            let left = localizer.tr("left-too-slow", &args("m42"));
             let line = format!("* {left}\n");
             assert_eq!(too_slow.find(line.as_bytes()), Some(Dropped::Named(42)));
             let told = format!("* {}\n", localizer.tr("too-slow", &[]));
             assert_eq!(too_slow.find(told.as_bytes()), Some(Dropped::Myself));
-            let quit = localizer.tr("left-quit", &[("name", "m42".into())]);
+            let quit = localizer.tr("left-quit", &args("m42"));
             assert_eq!(too_slow.find(format!("* {quit}\n").as_bytes()), None);
-            let other = localizer.tr("left-too-slow", &[("name", "bob".into())]);
+            let other = localizer.tr("left-too-slow", &args("bob"));
             assert_eq!(too_slow.find(format!("* {other}\n").as_bytes()), None);
         }
     }
