@@ -19,7 +19,8 @@ pub enum Command<'a> {
     Help,
     List,
     Quit,
-    /// `/nick NEW`; `None` without a name.
+    /// `/nick NEW` (all of the rest, to be checked as a name); `None`
+    /// without a name.
     Nick(Option<&'a str>),
     /// `/me TEXT`; `None` without text.
     Me(Option<&'a str>),
@@ -70,7 +71,8 @@ pub fn parse(line: &str) -> Command<'_> {
         "list" | "ls" | "who" => Command::List,
         "quit" | "exit" | "q" => Command::Quit,
         "msg" | "m" | "w" | "whisper" => private(args),
-        "nick" => Command::Nick(first_word(args)),
+        // The whole rest: a name with a space in it is refused, not cut.
+        "nick" => Command::Nick(text(args).map(str::trim_end)),
         "me" => Command::Me(text(args)),
         "reply" | "r" => Command::Reply(text(args)),
         "query" => Command::Query(first_word(args)),
@@ -163,7 +165,8 @@ mod tests {
             ("/dance", Command::Unknown("dance")),
             ("/", Command::Unknown("")),
             ("a/b", Command::Say("a/b")),
-            ("/nick  bob", Command::Nick(Some("bob"))),
+            ("/nick  bob ", Command::Nick(Some("bob"))),
+            ("/nick has space", Command::Nick(Some("has space"))),
             ("/NICK", Command::Nick(None)),
             ("/me waves  hi", Command::Me(Some("waves  hi"))),
             ("/me   ", Command::Me(None)),

@@ -158,8 +158,11 @@ proptest! {
                 prop_assert!(!word.contains(' '));
                 prop_assert!(line[1..].starts_with(word));
             }
-            Command::Nick(Some(word))
-            | Command::Query(Some(word))
+            Command::Nick(Some(text)) => {
+                prop_assert!(line.starts_with('/') && !text.trim().is_empty());
+                prop_assert!(line.contains(text));
+            }
+            Command::Query(Some(word))
             | Command::Ignore(Some(word))
             | Command::Unignore(Some(word))
             | Command::Whois(Some(word)) => {
