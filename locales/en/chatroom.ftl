@@ -287,3 +287,5 @@ duration-hours-minutes = { $hours ->
         [one] 1 minute
        *[other] { $minutes } minutes
     }
+bench-error-mix = --mix works with the burst and idle scenarios only: there every member reads and sends the same number of lines, so what mute and ignore remove is known.
+bench-row-skipped = deliveries removed by mute and ignore (--mix)

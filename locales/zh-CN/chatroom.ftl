@@ -253,3 +253,5 @@ duration-seconds = { $n } 秒
 duration-minutes = { $n } 分钟
 duration-hours = { $hours } 小时
 duration-hours-minutes = { $hours } 小时 { $minutes } 分钟
+bench-error-mix = --mix 只能用于 burst 和 idle 场景：只有在这两种场景里，每个成员都接收消息并发送同样多的行，才能算出屏蔽和忽略去掉了多少投递。
+bench-row-skipped = 因屏蔽和忽略而不投递的数量（--mix）

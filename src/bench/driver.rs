@@ -291,15 +291,24 @@ impl<'a> Bench<'a> {
 
         let c = chatters as u64;
         let expected_notices = c * c.saturating_sub(1) / 2 + c * (plan.members - chatters) as u64;
-        observed.notices_expected = expected_notices;
         self.settle(expected_notices)?;
-        observed.notices_settled = self.notices;
         if self.notices >= expected_notices {
             observed.announce_time = self.last_notice.map(|at| at - first_connect);
             if expected_notices == 0 {
                 observed.announce_time = observed.join_time;
             }
         }
+        // A mixed room's members set themselves up once every join has
+        // reached everyone: m0 is there to be ignored, and a member that
+        // changes language owes nothing to copy. Each command gets one
+        // reply, awaited before anyone chats.
+        let replies = self.configure();
+        let expected_notices = expected_notices + replies;
+        if replies > 0 {
+            self.settle(expected_notices)?;
+        }
+        observed.notices_expected = expected_notices;
+        observed.notices_settled = self.notices;
         observed.server_cpu_joining =
             cpu_used(server_cpu_start, self.server.and_then(Process::cpu_seconds));
         observed.bench_cpu_joining = cpu_used(bench_cpu_start, Process::Myself.cpu_seconds());
@@ -341,6 +350,23 @@ impl<'a> Bench<'a> {
         observed.too_slow_announced = self.dropped.iter().filter(|&&b| b).count();
         observed.latency = std::mem::take(&mut self.latency);
         Ok(observed)
+    }
+
+    /// Sends each chatter's `--mix` commands; returns how many replies
+    /// they will get.
+    fn configure(&mut self) -> u64 {
+        let mut replies = 0;
+        for index in 0..self.plan.chatters() {
+            let profile = self.plan.profile(index);
+            for line in profile.commands() {
+                self.members[index].out.extend_from_slice(line.as_bytes());
+                replies += 1;
+            }
+            if profile != Default::default() {
+                self.flush(index);
+            }
+        }
+        replies
     }
 
     /// Opens and joins the members in `range`, a window at a time.
@@ -670,7 +696,7 @@ impl<'a> Bench<'a> {
     /// Burst: prepares and writes lines until the socket is full or this
     /// member has sent all of its lines.
     fn pump(&mut self, index: usize) {
-        let lines = self.plan.lines_per_chatter() as u64;
+        let lines = self.plan.lines_of(index);
         let size = self.plan.size;
         loop {
             if !self.flush(index) {
@@ -811,6 +837,10 @@ impl<'a> Bench<'a> {
                         continue;
                     }
                     match line {
+                        Line::Chat { sender, .. } if !self.plan.admits(index, sender as usize) => {
+                            // Mute or ignore should have kept it away.
+                            tracker.garbled();
+                        }
                         Line::Chat {
                             sender,
                             seq,
