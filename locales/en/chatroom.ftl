@@ -13,7 +13,7 @@ name-too-long = That nickname is too long: at most { $max } characters.
 name-bad-characters = A nickname may only use letters, digits and _ - . (no spaces or symbols).
 name-taken = The nickname { $name } is already taken. Try another one.
 name-reserved = The nickname { $name } is reserved. Try another one.
-join-first = Choose a nickname first: { $command } works once you have joined. Until then you can use /help and /quit.
+join-first = Choose a nickname first: { $command } works once you have joined. Until then you can use /help, /lang and /quit.
 welcome =
     Welcome, { $name }! { $others ->
         [one] There is 1 other person here.

@@ -13,7 +13,7 @@ name-too-long = 昵称太长了，最多 { $max } 个字符。
 name-bad-characters = 昵称只能包含汉字、字母、数字和 _ - .，不能有空格或其他符号。
 name-taken = 昵称“{ $name }”已经有人用了，请换一个。
 name-reserved = 昵称“{ $name }”是保留名称，请换一个。
-join-first = 请先输入昵称：{ $command } 要在进入聊天室后才能使用。在此之前只能用 /help 和 /quit。
+join-first = 请先输入昵称：{ $command } 要在进入聊天室后才能使用。在此之前只能用 /help、/lang 和 /quit。
 welcome = 欢迎你，{ $name }！聊天室里还有 { $others } 个人。输入 /help 查看所有命令。
 
 ## 聊天室动态
