@@ -19,6 +19,33 @@ pub enum Command<'a> {
     Help,
     List,
     Quit,
+    /// `/nick NEW` (all of the rest, to be checked as a name); `None`
+    /// without a name.
+    Nick(Option<&'a str>),
+    /// `/me TEXT`; `None` without text.
+    Me(Option<&'a str>),
+    /// `/reply TEXT` (`/r`); `None` without text.
+    Reply(Option<&'a str>),
+    /// `/query NAME`, or `/query` alone (ends a query).
+    Query(Option<&'a str>),
+    Mute,
+    Unmute,
+    /// `/i`: mute if not muted, else unmute.
+    ToggleMute,
+    /// `/ignore NAME`, or `/ignore` alone (the list).
+    Ignore(Option<&'a str>),
+    /// `/unignore NAME`; `None` without a name.
+    Unignore(Option<&'a str>),
+    /// `/away [REASON]`; `None` without a reason.
+    Away(Option<&'a str>),
+    Back,
+    /// `/whois NAME`; `None` without a name.
+    Whois(Option<&'a str>),
+    Motd,
+    /// `/lang L`, as typed (perhaps empty).
+    Lang(&'a str),
+    /// `/timestamps on|off`; `None` for anything else.
+    Timestamps(Option<bool>),
     /// `/word` that is not a command; carries the word for the error line.
     Unknown(&'a str),
 }
@@ -44,8 +71,40 @@ pub fn parse(line: &str) -> Command<'_> {
         "list" | "ls" | "who" => Command::List,
         "quit" | "exit" | "q" => Command::Quit,
         "msg" | "m" | "w" | "whisper" => private(args),
+        // The whole rest: a name with a space in it is refused, not cut.
+        "nick" => Command::Nick(text(args).map(str::trim_end)),
+        "me" => Command::Me(text(args)),
+        "reply" | "r" => Command::Reply(text(args)),
+        "query" => Command::Query(first_word(args)),
+        "mute" => Command::Mute,
+        "unmute" => Command::Unmute,
+        "i" => Command::ToggleMute,
+        "ignore" => Command::Ignore(first_word(args)),
+        "unignore" => Command::Unignore(first_word(args)),
+        "away" => Command::Away(text(args).map(str::trim_end)),
+        "back" => Command::Back,
+        "whois" => Command::Whois(first_word(args)),
+        "motd" => Command::Motd,
+        "lang" => Command::Lang(args.trim()),
+        "timestamps" => Command::Timestamps(match args.trim().to_ascii_lowercase().as_str() {
+            "on" => Some(true),
+            "off" => Some(false),
+            _ => None,
+        }),
         _ => Command::Unknown(word),
     }
+}
+
+/// The first word of a command's arguments (a name), if any.
+fn first_word(args: &str) -> Option<&str> {
+    args.split(' ').find(|word| !word.is_empty())
+}
+
+/// A command's text argument, without the spaces before it; `None` if
+/// there is no text.
+fn text(args: &str) -> Option<&str> {
+    let text = args.trim_start();
+    (!text.trim().is_empty()).then_some(text)
 }
 
 /// `NAME TEXT` after `/msg` or `@`.
@@ -106,6 +165,37 @@ mod tests {
             ("/dance", Command::Unknown("dance")),
             ("/", Command::Unknown("")),
             ("a/b", Command::Say("a/b")),
+            ("/nick  bob ", Command::Nick(Some("bob"))),
+            ("/nick has space", Command::Nick(Some("has space"))),
+            ("/NICK", Command::Nick(None)),
+            ("/me waves  hi", Command::Me(Some("waves  hi"))),
+            ("/me   ", Command::Me(None)),
+            ("/r thanks", Command::Reply(Some("thanks"))),
+            ("/reply", Command::Reply(None)),
+            ("/query 小明", Command::Query(Some("小明"))),
+            ("/query", Command::Query(None)),
+            ("/mute", Command::Mute),
+            ("/unmute", Command::Unmute),
+            ("/i", Command::ToggleMute),
+            ("/ignore bob", Command::Ignore(Some("bob"))),
+            ("/ignore", Command::Ignore(None)),
+            ("/unignore bob", Command::Unignore(Some("bob"))),
+            ("/unignore ", Command::Unignore(None)),
+            (
+                "/away lunch, back soon ",
+                Command::Away(Some("lunch, back soon")),
+            ),
+            ("/away", Command::Away(None)),
+            ("/back", Command::Back),
+            ("/whois bob", Command::Whois(Some("bob"))),
+            ("/whois", Command::Whois(None)),
+            ("/motd", Command::Motd),
+            ("/lang zh-CN", Command::Lang("zh-CN")),
+            ("/lang", Command::Lang("")),
+            ("/timestamps ON", Command::Timestamps(Some(true))),
+            ("/timestamps off", Command::Timestamps(Some(false))),
+            ("/timestamps", Command::Timestamps(None)),
+            ("/timestamps maybe", Command::Timestamps(None)),
             ("小明 你好", Command::Say("小明 你好")),
         ];
         for (line, expected) in cases {

@@ -350,13 +350,13 @@ mod tests {
     #[test]
     fn renders_with_arguments_and_no_isolation_marks() {
         let en = Localizer::new(&parse_lang("en").unwrap());
-        let text = en.tr("joined", &[("name", "alice".into())]);
+        let text = en.tr("private-sent", &[("name", "alice".into())]);
         assert!(
             text.contains("alice") && !text.contains(['\u{2068}', '\u{2069}', '{']),
             "{text}"
         );
         let zh = Localizer::new(&parse_lang("zh-CN").unwrap());
-        let text = zh.tr("joined", &[("name", "小明".into())]);
+        let text = zh.tr("private-sent", &[("name", "小明".into())]);
         assert!(
             text.contains("小明") && !text.contains('\u{2068}'),
             "{text}"
@@ -366,10 +366,14 @@ mod tests {
     #[test]
     fn patterns_capture_the_open_arguments() {
         let en = Localizer::english();
-        let joined = en.pattern("joined", &[], &["name"]);
-        let line = en.tr("joined", &[("name", "小明".into())]);
+        let joined = en.pattern("joined", &[("count", 3.into())], &["name"]);
+        let line = en.tr("joined", &[("name", "小明".into()), ("count", 3.into())]);
         assert_eq!(joined.captures(&line), Some(vec!["小明"]));
-        assert!(!joined.matches(&en.tr("left-quit", &[("name", "bob".into())])));
+        let left = en.tr(
+            "left-quit",
+            &[("name", "bob".into()), ("stayed", "1".into())],
+        );
+        assert!(!joined.matches(&left));
         let sent = en.pattern("private-sent", &[], &["name"]);
         assert!(!sent.matches(&en.tr("private-sent", &[("name", "".into())])));
         let list = en.pattern("members", &[("count", 2.into())], &["names"]);
@@ -397,7 +401,7 @@ mod tests {
                 Some(others)
             );
         }
-        let line = en.tr("joined", &[("name", "a".into())]);
+        let line = en.tr("private-sent", &[("name", "a".into())]);
         assert_eq!(
             en.number_in("welcome", &[("name", "a".into())], "others", &line),
             None

@@ -6,8 +6,10 @@
 //! The line shapes a reader can rely on are listed in `docs/protocol.md`
 //! (section 3).
 
-use crate::i18n::Localizer;
-use crate::room::{LeaveReason, NameProblem, Notice, MAX_NAME_CHARS};
+use std::time::Duration;
+
+use crate::i18n::{Lang, Localizer};
+use crate::room::{LeaveReason, ListEntry, NameProblem, Notice, Usage, MAX_NAME_CHARS};
 
 /// Appends `notice`, rendered, to `out`: every line ends in `\n`.
 pub fn render(localizer: &Localizer, notice: &Notice, out: &mut String) {
@@ -21,6 +23,21 @@ pub fn render(localizer: &Localizer, notice: &Notice, out: &mut String) {
         }
         Notice::Admin { text } => {
             return chat_line(out, tr("admin-line", &[("text", text.into())]))
+        }
+        Notice::Action { from, text } => {
+            let line = tr(
+                "action-line",
+                &[("name", from.into()), ("text", text.into())],
+            );
+            return chat_line(out, line);
+        }
+        Notice::Past { at, line } => {
+            // Rendered whole first: a room line is one line, and its time
+            // goes in front of it.
+            let start = out.len();
+            render(localizer, line, out);
+            out.insert_str(start, &format!("[{at}] "));
+            return;
         }
         Notice::Private { from, text } => {
             let line = tr(
@@ -42,22 +59,41 @@ pub fn render(localizer: &Localizer, notice: &Notice, out: &mut String) {
             "welcome",
             &[("name", name.into()), ("others", (*others).into())],
         ),
-        Notice::Joined { name } => tr("joined", &[("name", name.into())]),
-        Notice::Left { name, reason } => {
+        Notice::Joined { name, count } => tr(
+            "joined",
+            &[("name", name.into()), ("count", (*count).into())],
+        ),
+        Notice::Left {
+            name,
+            reason,
+            stayed,
+        } => {
             let id = match reason {
                 LeaveReason::Quit => "left-quit",
                 LeaveReason::Lost => "left-lost",
                 LeaveReason::TooSlow => "left-too-slow",
                 LeaveReason::Flood => "left-flood",
             };
-            tr(id, &[("name", name.into())])
+            let stayed = duration(localizer, *stayed);
+            tr(id, &[("name", name.into()), ("stayed", stayed.into())])
         }
         Notice::PrivateSent { to } => tr("private-sent", &[("name", to.into())]),
         Notice::PrivateUsage => tr("private-usage", &[]),
         Notice::PrivateToSelf => tr("private-to-self", &[]),
         Notice::NoSuchMember { name } => tr("no-such-member", &[("name", name.into())]),
-        Notice::Members { names } => {
-            let count = names.len();
+        Notice::Members { members } => {
+            let count = members.len();
+            let names: Vec<String> = members
+                .iter()
+                .map(|ListEntry { name, away }| match away.as_deref() {
+                    None => name.clone(),
+                    Some("") => tr("list-away-no-reason", &[("name", name.into())]),
+                    Some(reason) => tr(
+                        "list-away",
+                        &[("name", name.into()), ("reason", reason.into())],
+                    ),
+                })
+                .collect();
             let names = names.join(&tr("list-separator", &[]));
             tr(
                 "members",
@@ -75,6 +111,90 @@ pub fn render(localizer: &Localizer, notice: &Notice, out: &mut String) {
         Notice::AddressFull { max_per_ip } => tr("address-full", &[("max", (*max_per_ip).into())]),
         Notice::RoomFull { max_clients } => tr("room-full", &[("max", (*max_clients).into())]),
         Notice::Closed => tr("room-closed", &[]),
+        Notice::Usage { usage } => {
+            let id = match usage {
+                Usage::Nick => "usage-nick",
+                Usage::Me => "usage-me",
+                Usage::Reply => "usage-reply",
+                Usage::Query => "usage-query",
+                Usage::Unignore => "usage-unignore",
+                Usage::Whois => "usage-whois",
+                Usage::Timestamps => "usage-timestamps",
+            };
+            tr(id, &[])
+        }
+        Notice::Renamed { old, new } => tr("renamed", &[("old", old.into()), ("new", new.into())]),
+        Notice::NickSet { name } => tr("nick-set", &[("name", name.into())]),
+        Notice::NoOneToReply => tr("no-one-to-reply", &[]),
+        Notice::QueryStarted { name } => tr("query-started", &[("name", name.into())]),
+        Notice::QueryEnded { name } => tr("query-ended", &[("name", name.into())]),
+        Notice::QueryRenamed { old, new } => {
+            tr("query-renamed", &[("old", old.into()), ("new", new.into())])
+        }
+        Notice::QueryPartnerLeft { name } => tr("query-partner-left", &[("name", name.into())]),
+        Notice::MutedRoom => tr("muted-room", &[]),
+        Notice::UnmutedRoom => tr("unmuted-room", &[]),
+        Notice::StillMuted => tr("still-muted", &[]),
+        Notice::Ignoring { name } => tr("ignoring", &[("name", name.into())]),
+        Notice::Unignored { name } => tr("unignored", &[("name", name.into())]),
+        Notice::NotIgnoring { name } => tr("not-ignoring", &[("name", name.into())]),
+        Notice::IgnoreList { names } => {
+            let count = names.len();
+            let names = names.join(&tr("list-separator", &[]));
+            tr(
+                "ignore-list",
+                &[("count", count.into()), ("names", names.into())],
+            )
+        }
+        Notice::IgnoreSelf => tr("ignore-self", &[]),
+        Notice::AwaySet { reason: None } => tr("away-set", &[]),
+        Notice::AwaySet {
+            reason: Some(reason),
+        } => tr("away-set-reason", &[("reason", reason.into())]),
+        Notice::Back => tr("back", &[]),
+        Notice::PeerAway { name, reason } => away_line(localizer, name, reason.as_deref()),
+        Notice::Whois {
+            name,
+            in_room,
+            idle,
+            away,
+            lang,
+        } => {
+            let first = tr(
+                "whois",
+                &[
+                    ("name", name.into()),
+                    ("in_room", duration(localizer, *in_room).into()),
+                    ("idle", duration(localizer, *idle).into()),
+                    ("language", language_name(localizer, *lang).into()),
+                ],
+            );
+            let second = match away {
+                None => tr("whois-here", &[("name", name.into())]),
+                Some(reason) => away_line(localizer, name, Some(reason)),
+            };
+            format!("{first}\n{second}")
+        }
+        Notice::Motd { text } => tr("motd", &[("text", text.into())]),
+        Notice::NoMotd => tr("no-motd", &[]),
+        Notice::LangSet { .. } => tr("lang-set", &[]),
+        Notice::LangUnknown { asked } => {
+            let list = Lang::all()
+                .map(|lang| format!("{} ({})", lang.tag(), language_name(localizer, lang)))
+                .collect::<Vec<_>>()
+                .join(&tr("list-separator", &[]));
+            if asked.is_empty() {
+                tr("lang-usage", &[("list", list.into())])
+            } else {
+                tr(
+                    "lang-unknown",
+                    &[("asked", asked.into()), ("list", list.into())],
+                )
+            }
+        }
+        Notice::TimestampsSet { on: true } => tr("timestamps-on", &[]),
+        Notice::TimestampsSet { on: false } => tr("timestamps-off", &[]),
+        Notice::History { count } => tr("history", &[("count", (*count).into())]),
     };
     for line in system.lines() {
         out.push_str("* ");
@@ -92,6 +212,41 @@ pub fn render_line(localizer: &Localizer, notice: &Notice) -> String {
     out
 }
 
+/// `NAME is away: REASON`, or without a reason when none was given.
+fn away_line(localizer: &Localizer, name: &str, reason: Option<&str>) -> String {
+    match reason.filter(|reason| !reason.is_empty()) {
+        Some(reason) => localizer.tr(
+            "peer-away",
+            &[("name", name.into()), ("reason", reason.into())],
+        ),
+        None => localizer.tr("peer-away-no-reason", &[("name", name.into())]),
+    }
+}
+
+/// A language's own name (`English`, `简体中文`).
+fn language_name(localizer: &Localizer, lang: Lang) -> String {
+    localizer.tr("language-name", &[("tag", lang.tag().into())])
+}
+
+/// How long something lasted, as a person would say it: seconds under a
+/// minute, minutes under an hour, else hours and minutes.
+pub fn duration(localizer: &Localizer, duration: Duration) -> String {
+    let secs = duration.as_secs();
+    let (hours, minutes) = (secs / 3600, secs / 60 % 60);
+    if secs < 60 {
+        localizer.tr("duration-seconds", &[("n", secs.into())])
+    } else if secs < 3600 {
+        localizer.tr("duration-minutes", &[("n", minutes.into())])
+    } else if minutes == 0 {
+        localizer.tr("duration-hours", &[("hours", hours.into())])
+    } else {
+        localizer.tr(
+            "duration-hours-minutes",
+            &[("hours", hours.into()), ("minutes", minutes.into())],
+        )
+    }
+}
+
 fn chat_line(out: &mut String, line: String) {
     out.push_str(&line);
     out.push('\n');
@@ -101,7 +256,7 @@ fn chat_line(out: &mut String, line: String) {
 mod tests {
     use super::*;
     use crate::i18n::parse_lang;
-    use crate::room::NoticeKind;
+    use crate::room::{LocalTime, NoticeKind};
 
     /// Samples of every kind of notice: the match is exhaustive, so a new
     /// notice does not compile until it has samples here.
@@ -129,7 +284,13 @@ mod tests {
                     others,
                 })
                 .collect(),
-            NoticeKind::Joined => vec![Notice::Joined { name: name() }],
+            NoticeKind::Joined => [2, 3]
+                .into_iter()
+                .map(|count| Notice::Joined {
+                    name: name(),
+                    count,
+                })
+                .collect(),
             NoticeKind::Left => [
                 LeaveReason::Quit,
                 LeaveReason::Lost,
@@ -137,9 +298,12 @@ mod tests {
                 LeaveReason::Flood,
             ]
             .into_iter()
-            .map(|reason| Notice::Left {
-                name: name(),
-                reason,
+            .flat_map(|reason| {
+                [0, 1, 59, 60, 3600, 3660, 7322].map(|secs| Notice::Left {
+                    name: name(),
+                    reason,
+                    stayed: Duration::from_secs(secs),
+                })
             })
             .collect(),
             NoticeKind::Chat => vec![Notice::Chat {
@@ -155,14 +319,24 @@ mod tests {
             NoticeKind::PrivateUsage => vec![Notice::PrivateUsage],
             NoticeKind::PrivateToSelf => vec![Notice::PrivateToSelf],
             NoticeKind::NoSuchMember => vec![Notice::NoSuchMember { name: name() }],
-            NoticeKind::Members => vec![
-                Notice::Members {
-                    names: vec![name()],
-                },
-                Notice::Members {
-                    names: vec![name(), "bob".into()],
-                },
-            ],
+            NoticeKind::Members => {
+                let entry = |name: &str, away: Option<&str>| ListEntry {
+                    name: name.into(),
+                    away: away.map(String::from),
+                };
+                vec![
+                    Notice::Members {
+                        members: vec![entry("alice", None)],
+                    },
+                    Notice::Members {
+                        members: vec![
+                            entry("alice", Some("")),
+                            entry("bob", Some("lunch")),
+                            entry("carol", None),
+                        ],
+                    },
+                ]
+            }
             NoticeKind::Help => vec![Notice::Help],
             NoticeKind::UnknownCommand => vec![Notice::UnknownCommand {
                 command: "/x".into(),
@@ -176,6 +350,115 @@ mod tests {
             NoticeKind::RoomFull => vec![Notice::RoomFull { max_clients: 10 }],
             NoticeKind::AddressFull => vec![Notice::AddressFull { max_per_ip: 16 }],
             NoticeKind::Closed => vec![Notice::Closed],
+            NoticeKind::Usage => [
+                Usage::Nick,
+                Usage::Me,
+                Usage::Reply,
+                Usage::Query,
+                Usage::Unignore,
+                Usage::Whois,
+                Usage::Timestamps,
+            ]
+            .into_iter()
+            .map(|usage| Notice::Usage { usage })
+            .collect(),
+            NoticeKind::Action => vec![Notice::Action {
+                from: name(),
+                text: "waves".into(),
+            }],
+            NoticeKind::Renamed => vec![Notice::Renamed {
+                old: name(),
+                new: "bob".into(),
+            }],
+            NoticeKind::NickSet => vec![Notice::NickSet { name: name() }],
+            NoticeKind::NoOneToReply => vec![Notice::NoOneToReply],
+            NoticeKind::QueryStarted => vec![Notice::QueryStarted { name: name() }],
+            NoticeKind::QueryEnded => vec![Notice::QueryEnded { name: name() }],
+            NoticeKind::QueryRenamed => vec![Notice::QueryRenamed {
+                old: name(),
+                new: "bob".into(),
+            }],
+            NoticeKind::QueryPartnerLeft => vec![Notice::QueryPartnerLeft { name: name() }],
+            NoticeKind::MutedRoom => vec![Notice::MutedRoom],
+            NoticeKind::UnmutedRoom => vec![Notice::UnmutedRoom],
+            NoticeKind::StillMuted => vec![Notice::StillMuted],
+            NoticeKind::Ignoring => vec![Notice::Ignoring { name: name() }],
+            NoticeKind::Unignored => vec![Notice::Unignored { name: name() }],
+            NoticeKind::NotIgnoring => vec![Notice::NotIgnoring { name: name() }],
+            NoticeKind::IgnoreList => [0, 1, 2]
+                .into_iter()
+                .map(|n| Notice::IgnoreList {
+                    names: ["alice", "bob"][..n]
+                        .iter()
+                        .map(|s| s.to_string())
+                        .collect(),
+                })
+                .collect(),
+            NoticeKind::IgnoreSelf => vec![Notice::IgnoreSelf],
+            NoticeKind::AwaySet => vec![
+                Notice::AwaySet { reason: None },
+                Notice::AwaySet {
+                    reason: Some("lunch".into()),
+                },
+            ],
+            NoticeKind::Back => vec![Notice::Back],
+            NoticeKind::PeerAway => vec![
+                Notice::PeerAway {
+                    name: name(),
+                    reason: None,
+                },
+                Notice::PeerAway {
+                    name: name(),
+                    reason: Some("lunch".into()),
+                },
+            ],
+            NoticeKind::Whois => Lang::all()
+                .flat_map(|lang| {
+                    [None, Some(String::new()), Some("lunch".to_string())].map(|away| {
+                        Notice::Whois {
+                            name: name(),
+                            in_room: Duration::from_secs(3725),
+                            idle: Duration::from_secs(42),
+                            away,
+                            lang,
+                        }
+                    })
+                })
+                .collect(),
+            NoticeKind::Motd => vec![Notice::Motd {
+                text: "be kind".into(),
+            }],
+            NoticeKind::NoMotd => vec![Notice::NoMotd],
+            NoticeKind::LangSet => Lang::all().map(|lang| Notice::LangSet { lang }).collect(),
+            NoticeKind::LangUnknown => vec![
+                Notice::LangUnknown { asked: "fr".into() },
+                Notice::LangUnknown {
+                    asked: String::new(),
+                },
+            ],
+            NoticeKind::TimestampsSet => vec![
+                Notice::TimestampsSet { on: true },
+                Notice::TimestampsSet { on: false },
+            ],
+            NoticeKind::History => {
+                vec![Notice::History { count: 1 }, Notice::History { count: 20 }]
+            }
+            NoticeKind::Past => vec![
+                Notice::Past {
+                    at: LocalTime::new(9, 5),
+                    line: Box::new(Notice::Chat {
+                        from: name(),
+                        text: "hi".into(),
+                    }),
+                },
+                Notice::Past {
+                    at: LocalTime::new(23, 59),
+                    line: Box::new(Notice::Action {
+                        from: name(),
+                        text: "waves".into(),
+                    }),
+                },
+            ],
         }
     }
 
@@ -200,8 +483,18 @@ mod tests {
                 );
                 let is_chat = matches!(
                     notice,
-                    Notice::Chat { .. } | Notice::Admin { .. } | Notice::Private { .. }
+                    Notice::Chat { .. }
+                        | Notice::Admin { .. }
+                        | Notice::Private { .. }
+                        | Notice::Action { .. }
+                        | Notice::Past { .. }
                 );
+                if let Notice::Action { .. } = notice {
+                    assert!(out.starts_with("** "), "{lang} {out:?}");
+                }
+                if let Notice::Past { at, .. } = &notice {
+                    assert!(out.starts_with(&format!("[{at}] ")), "{lang} {out:?}");
+                }
                 for line in out.lines() {
                     assert_eq!(line.starts_with("* "), !is_chat, "{lang} {line:?}");
                 }

@@ -17,7 +17,7 @@ use std::sync::mpsc::{self, Receiver};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{settings_file, stalled_stream, Peer, Text, SERVER, TIMEOUT};
+use common::{settings_file, stalled_stream, LineMatch, Peer, Text, SERVER, TIMEOUT};
 use model::first_harmful;
 
 /// How far resident memory may stay above its starting point after a case.
@@ -182,7 +182,7 @@ impl Target {
         observer.peer.send("hello fresh");
         fresh.expect(&format!("{}: hello fresh", observer.name));
         fresh.send("/quit");
-        observer.expect_line(&en().named("left-quit", "fresh"));
+        observer.expect_line(&en().left("left-quit", "fresh"));
     }
 }
 
@@ -225,10 +225,10 @@ impl Observer {
     }
 
     /// Reads lines, each checked harmless, until one is `wanted`.
-    fn expect_line(&mut self, wanted: &str) -> String {
+    fn expect_line(&mut self, wanted: &(impl LineMatch + ?Sized)) -> String {
         loop {
             let line = self.expect("");
-            if line == wanted {
+            if wanted.is(&line) {
                 return line;
             }
         }
@@ -257,7 +257,7 @@ fn is_leave_of(line: &str, name: &str) -> bool {
     let t = en();
     ["left-quit", "left-lost"]
         .iter()
-        .any(|id| line == t.named(id, name))
+        .any(|id| t.left(id, name).matches(line))
 }
 
 /// One server, one observer, and the memory it started with.

@@ -109,6 +109,34 @@ fn burst_against_the_real_server_loses_nothing() {
 }
 
 #[test]
+fn a_mixed_room_loses_nothing_it_should_deliver() {
+    // 50 members: 25 in zh-CN, m3 m13 m23 m33 m43 muted (they send
+    // nothing), m5 m15 m25 m35 m45 ignoring m0, m7 m8 m27 m28 m47 m48
+    // with timestamps.
+    let output = spawned(&[
+        "--scenario",
+        "burst",
+        "--members",
+        "50",
+        "--lines",
+        "20",
+        "--mix",
+    ]);
+    let json = report(&output);
+    assert_eq!(output.status.code(), Some(0), "{json}");
+    assert_eq!(number(&json, "lines_sent"), 45 * 20);
+    let skipped = 5 * 45 * 20 + 5 * 20;
+    assert_eq!(number(&json, "skipped"), skipped);
+    assert_eq!(number(&json, "expected"), 45 * 20 * 49 - skipped);
+    assert_eq!(number(&json, "delivered"), number(&json, "expected"));
+    for key in ["lost", "duplicated", "out_of_order", "garbled", "foreign"] {
+        assert_eq!(number(&json, key), 0, "{key}: {json}");
+    }
+    // Every join, then one reply per command: 25 + 5 + 5 + 6.
+    assert_eq!(number(&json, "notices_received"), 50 * 49 / 2 + 41);
+}
+
+#[test]
 fn idle_members_all_join_and_are_all_announced() {
     let output = spawned(&["--scenario", "idle", "--members", "40", "--hold", "0.1"]);
     let json = report(&output);
@@ -243,8 +271,13 @@ fn stamped_lines_and_actions_are_chat_and_drops_are_counted() {
         members[0].2.write_all(joined.as_bytes()).expect("notice");
         let mut first = String::new();
         members[0].1.read_line(&mut first).expect("line");
-        let left =
-            Localizer::english().tr("left-too-slow", &[("name", members[0].0.as_str().into())]);
+        let left = Localizer::english().tr(
+            "left-too-slow",
+            &[
+                ("name", members[0].0.as_str().into()),
+                ("stayed", "1 s".into()),
+            ],
+        );
         let relayed = format!("* {left}\n[12:34] {}: {first}", members[0].0);
         members[1].2.write_all(relayed.as_bytes()).expect("relay");
         let mut second = String::new();

@@ -11,7 +11,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use chatroom::i18n::{parse_lang, Args, Localizer};
-use common::{run_with_input, wait_child, LineStream, Server, CLIENT, TIMEOUT};
+use common::{run_with_input, wait_child, LineStream, Server, Text, CLIENT, TIMEOUT};
 
 fn localizer(lang: &str) -> Localizer {
     Localizer::new(&parse_lang(lang).expect("shipped language"))
@@ -174,9 +174,9 @@ fn piped_name_and_line_join_speak_and_leave() {
         "{lines:#?}"
     );
 
-    assert_eq!(bob.line(), notice("joined", &[("name", "alice".into())]));
+    assert_eq!(bob.line(), Text::en().joined("alice"));
     assert_eq!(bob.line(), "alice: hello");
-    assert_eq!(bob.line(), notice("left-quit", &[("name", "alice".into())]));
+    assert_eq!(bob.line(), Text::en().left("left-quit", "alice"));
     bob.expect_nothing_pending();
 }
 
@@ -197,11 +197,11 @@ fn every_piped_line_is_sent_before_leaving_in_order() {
         text(&output.stderr)
     );
 
-    assert_eq!(bob.line(), notice("joined", &[("name", "alice".into())]));
+    assert_eq!(bob.line(), Text::en().joined("alice"));
     for i in 0..2000 {
         assert_eq!(bob.line(), format!("alice: line {i} of a long paste"));
     }
-    assert_eq!(bob.line(), notice("left-quit", &[("name", "alice".into())]));
+    assert_eq!(bob.line(), Text::en().left("left-quit", "alice"));
     bob.expect_nothing_pending();
 }
 
@@ -242,10 +242,10 @@ fn stdin_from_a_file_is_sent_then_the_client_leaves() {
         "{out:#?}"
     );
 
-    assert_eq!(bob.line(), notice("joined", &[("name", "alice".into())]));
+    assert_eq!(bob.line(), Text::en().joined("alice"));
     assert_eq!(bob.line(), "alice: from a file");
     assert_eq!(bob.line(), "alice: last");
-    assert_eq!(bob.line(), notice("left-quit", &[("name", "alice".into())]));
+    assert_eq!(bob.line(), Text::en().left("left-quit", "alice"));
     bob.expect_nothing_pending();
 }
 
@@ -264,8 +264,8 @@ fn stdin_from_dev_null_joins_with_name_flag_and_leaves() {
         "{out:#?}"
     );
 
-    assert_eq!(bob.line(), notice("joined", &[("name", "alice".into())]));
-    assert_eq!(bob.line(), notice("left-quit", &[("name", "alice".into())]));
+    assert_eq!(bob.line(), Text::en().joined("alice"));
+    assert_eq!(bob.line(), Text::en().left("left-quit", "alice"));
     bob.expect_nothing_pending();
 }
 
@@ -283,9 +283,9 @@ fn last_line_without_newline_is_sent_as_a_line() {
         text(&output.stderr)
     );
 
-    assert_eq!(bob.line(), notice("joined", &[("name", "alice".into())]));
+    assert_eq!(bob.line(), Text::en().joined("alice"));
     assert_eq!(bob.line(), "alice: last words");
-    assert_eq!(bob.line(), notice("left-quit", &[("name", "alice".into())]));
+    assert_eq!(bob.line(), Text::en().left("left-quit", "alice"));
     bob.expect_nothing_pending();
 }
 
@@ -309,9 +309,9 @@ fn empty_line_leaves_and_nothing_after_it_is_sent() {
         "{lines:#?}"
     );
 
-    assert_eq!(bob.line(), notice("joined", &[("name", "alice".into())]));
+    assert_eq!(bob.line(), Text::en().joined("alice"));
     assert_eq!(bob.line(), "alice: first");
-    assert_eq!(bob.line(), notice("left-quit", &[("name", "alice".into())]));
+    assert_eq!(bob.line(), Text::en().left("left-quit", "alice"));
     bob.expect_nothing_pending();
 }
 
@@ -329,7 +329,7 @@ fn typed_empty_line_leaves_while_stdin_stays_open() {
         "welcome",
         &[("name", "alice".into()), ("others", 1.into())],
     ));
-    assert_eq!(bob.line(), notice("joined", &[("name", "alice".into())]));
+    assert_eq!(bob.line(), Text::en().joined("alice"));
 
     // Both directions while the user is at the keyboard.
     client.type_line("hi there");
@@ -344,7 +344,7 @@ fn typed_empty_line_leaves_while_stdin_stays_open() {
     let rest = client.out.rest();
     assert_eq!(rest, vec![tr("en", "client-goodbye", &[])]);
     assert_eq!(client.err.rest(), Vec::<String>::new());
-    assert_eq!(bob.line(), notice("left-quit", &[("name", "alice".into())]));
+    assert_eq!(bob.line(), Text::en().left("left-quit", "alice"));
     bob.expect_nothing_pending();
     for line in client.out.seen() {
         assert_clean(line);
@@ -370,9 +370,9 @@ fn name_flag_joins_without_typing_the_name() {
     position(&lines, 0, &welcome);
     assert_eq!(lines.last(), Some(&tr("en", "client-goodbye", &[])));
 
-    assert_eq!(bob.line(), notice("joined", &[("name", "alice".into())]));
+    assert_eq!(bob.line(), Text::en().joined("alice"));
     assert_eq!(bob.line(), "alice: hello");
-    assert_eq!(bob.line(), notice("left-quit", &[("name", "alice".into())]));
+    assert_eq!(bob.line(), Text::en().left("left-quit", "alice"));
     bob.expect_nothing_pending();
 }
 
@@ -405,9 +405,9 @@ fn rejected_name_flag_then_typed_name(flag_name: &str, why: String) {
     position(&lines, again, &welcome);
     assert_eq!(lines.last(), Some(&tr("en", "client-goodbye", &[])));
 
-    assert_eq!(bob.line(), notice("joined", &[("name", "carol".into())]));
+    assert_eq!(bob.line(), Text::en().joined("carol"));
     assert_eq!(bob.line(), "carol: hi");
-    assert_eq!(bob.line(), notice("left-quit", &[("name", "carol".into())]));
+    assert_eq!(bob.line(), Text::en().left("left-quit", "carol"));
     bob.expect_nothing_pending();
 }
 
@@ -433,7 +433,7 @@ fn room_shut_down_by_the_console_ends_the_client_with_exit_0() {
         "welcome",
         &[("name", "alice".into()), ("others", 1.into())],
     ));
-    assert_eq!(bob.line(), notice("joined", &[("name", "alice".into())]));
+    assert_eq!(bob.line(), Text::en().joined("alice"));
 
     server.console("");
     client.out.expect(&notice("room-closed", &[]));
@@ -613,7 +613,7 @@ fn client_own_lines_are_in_chinese_with_lang_zh_cn() {
     // The server's lines stay in the server's language.
     position(&lines, 1, &notice("greeting", &[]));
 
-    assert_eq!(bob.line(), notice("joined", &[("name", "小明".into())]));
+    assert_eq!(bob.line(), Text::en().joined("小明"));
     assert_eq!(bob.line(), "小明: 你好");
 }
 

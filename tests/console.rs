@@ -129,7 +129,7 @@ fn the_log_tells_connections_joins_messages_and_leaves() {
     alice.send("hello log");
     server.log.expect_line("alice: hello log");
     bob.shutdown_write();
-    server.log.expect_line(&t.named("left-quit", "bob"));
+    server.log.expect_line(&t.left("left-quit", "bob"));
     let seen = server.log.seen().join("\n");
     assert!(!seen.contains(['\u{2068}', '\u{2069}']));
 }

@@ -60,7 +60,7 @@ fn a_member_who_keeps_flooding_is_disconnected_with_a_reason() {
     assert_eq!(seen, told);
     assert_eq!(bob.line(), "flooder: spam 0");
     assert_eq!(bob.line(), "flooder: spam 1");
-    assert_eq!(bob.line(), t.named("left-flood", "flooder"));
+    assert_eq!(bob.line(), t.left("left-flood", "flooder"));
     bob.expect_nothing_pending();
 }
 

@@ -17,8 +17,10 @@ const ZH: &str = include_str!("../locales/zh-CN/chatroom.ftl");
 const FILES: [(&str, &str); 2] = [("en", EN), ("zh-CN", ZH)];
 
 /// Messages whose text is the same in every language: the chat line is
-/// `<name>: <text>` everywhere (PROTOCOL.md section 2).
-const LANGUAGE_NEUTRAL: &[&str] = &["chat-line"];
+/// `<name>: <text>` everywhere (PROTOCOL.md section 2), the action
+/// `** <name> <text>` (section 5), and `language-name` names each language
+/// in itself.
+const LANGUAGE_NEUTRAL: &[&str] = &["chat-line", "action-line", "language-name"];
 
 /// Numbers used in plural selectors.
 const NUMERIC: &[&str] = &["count", "others", "max", "min"];

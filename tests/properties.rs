@@ -158,7 +158,43 @@ proptest! {
                 prop_assert!(!word.contains(' '));
                 prop_assert!(line[1..].starts_with(word));
             }
-            Command::PrivateUsage | Command::Help | Command::List | Command::Quit => {
+            Command::Nick(Some(text)) => {
+                prop_assert!(line.starts_with('/') && !text.trim().is_empty());
+                prop_assert!(line.contains(text));
+            }
+            Command::Query(Some(word))
+            | Command::Ignore(Some(word))
+            | Command::Unignore(Some(word))
+            | Command::Whois(Some(word)) => {
+                prop_assert!(line.starts_with('/'));
+                prop_assert!(!word.is_empty() && !word.contains(' ') && line.contains(word));
+            }
+            Command::Me(Some(text)) | Command::Reply(Some(text)) | Command::Away(Some(text)) => {
+                prop_assert!(line.starts_with('/'));
+                prop_assert!(!text.trim().is_empty() && !text.starts_with(' '));
+                prop_assert!(line.contains(text));
+            }
+            Command::Lang(tag) => {
+                prop_assert!(line.starts_with('/') && line.contains(tag));
+            }
+            Command::PrivateUsage
+            | Command::Help
+            | Command::List
+            | Command::Quit
+            | Command::Nick(None)
+            | Command::Me(None)
+            | Command::Reply(None)
+            | Command::Query(None)
+            | Command::Mute
+            | Command::Unmute
+            | Command::ToggleMute
+            | Command::Ignore(None)
+            | Command::Unignore(None)
+            | Command::Away(None)
+            | Command::Back
+            | Command::Whois(None)
+            | Command::Motd
+            | Command::Timestamps(_) => {
                 prop_assert!(line.starts_with(['/', '@']));
             }
         }

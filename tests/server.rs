@@ -134,6 +134,15 @@ fn members_that_have_not_joined_hear_nothing() {
     alice.expect_nothing_pending();
     lurker.send("lurker");
     assert_eq!(lurker.line(), Text::en().welcome("lurker", 1));
+    // What was said before it joined comes once, as history (the
+    // `history` setting), not as live traffic.
+    let t = Text::en();
+    assert_eq!(lurker.line(), t.notice("history", &[("count", 1.into())]));
+    let past = lurker.line();
+    assert!(
+        past.starts_with('[') && past.ends_with("] alice: secret"),
+        "{past}"
+    );
     lurker.expect_nothing_pending();
 }
 
@@ -188,7 +197,7 @@ fn bytes_after_the_last_newline_are_dropped_at_close() {
     bob.send_raw(b"complete\nincomplete");
     bob.shutdown_write();
     assert_eq!(alice.line(), "bob: complete");
-    assert_eq!(alice.line(), t.named("left-quit", "bob"));
+    assert_eq!(alice.line(), t.left("left-quit", "bob"));
 }
 
 #[test]
@@ -277,9 +286,9 @@ fn every_departure_is_announced_exactly_once() {
     resetter.reset();
     let expected = [
         t.joined("quitter"),
-        t.named("left-quit", "quitter"),
+        t.left("left-quit", "quitter"),
         t.joined("closer"),
-        t.named("left-quit", "closer"),
+        t.left("left-quit", "closer"),
         t.joined("resetter"),
     ];
     for line in expected {
@@ -288,7 +297,7 @@ fn every_departure_is_announced_exactly_once() {
     // A reset may reach the server as a reset or, after a FIN, as a quit.
     let left = watcher.line();
     assert!(
-        left == t.named("left-lost", "resetter") || left == t.named("left-quit", "resetter"),
+        left == t.left("left-lost", "resetter") || left == t.left("left-quit", "resetter"),
         "{left}"
     );
     watcher.expect_nothing_pending();
@@ -372,7 +381,7 @@ fn a_member_that_stops_reading_is_dropped_and_the_others_keep_receiving() {
     stalled.expect_welcome("stalled");
     talker.expect_line(&t.joined("stalled"));
     reader.expect_line(&t.joined("stalled"));
-    let dropped = t.named("left-too-slow", "stalled");
+    let dropped = t.left("left-too-slow", "stalled");
     let payload = "p".repeat(1000);
     // Bounded: 40 MB at most, far beyond what the kernel buffers absorb.
     const MAX_LINES: usize = 40_000;
@@ -447,7 +456,7 @@ fn chinese_room() {
     assert_eq!(hong.line(), t.members(&["小明", "小红"]));
     hong.send("/quit");
     assert_eq!(hong.line(), t.notice("bye", &[]));
-    assert_eq!(ming.line(), t.named("left-quit", "小红"));
+    assert_eq!(ming.line(), t.left("left-quit", "小红"));
 }
 
 #[test]
@@ -494,5 +503,5 @@ fn chinese_errors_and_limits() {
     assert_eq!(ming.line(), t.admin("注意"));
     assert_eq!(hong.line(), t.admin("注意"));
     ming.reset();
-    assert_eq!(hong.line(), t.named("left-lost", "小明"));
+    assert_eq!(hong.line(), t.left("left-lost", "小明"));
 }

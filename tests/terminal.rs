@@ -204,7 +204,14 @@ fn half_typed_input_stays_intact_while_others_talk() {
             bob.send(&format!("line {n} from bob"));
         }
         let screen = tmux.wait_for_text("bob: line 3 from bob");
-        let joined = format!("* {}", tr(lang, "joined", &[("name", "bob".into())]));
+        let joined = format!(
+            "* {}",
+            tr(
+                lang,
+                "joined",
+                &[("name", "bob".into()), ("count", 2.into())]
+            )
+        );
         let n = screen.len();
         assert_eq!(
             &screen[n - 5..],
@@ -318,7 +325,7 @@ fn paste_completion_history_and_resize() {
     tmux.press(&["C-c"]);
     tmux.wait_for_text("restored");
     // "never sent" was not: the next line bob gets is alice leaving.
-    let left = format!("* {}", tr("en", "left-quit", &[("name", "alice".into())]));
+    let left = common::Text::en().left("left-quit", "alice");
     assert_eq!(bob.line(), left);
     bob.expect_nothing_pending();
 }

@@ -13,7 +13,7 @@ name-too-long = That nickname is too long: at most { $max } characters.
 name-bad-characters = A nickname may only use letters, digits and _ - . (no spaces or symbols).
 name-taken = The nickname { $name } is already taken. Try another one.
 name-reserved = The nickname { $name } is reserved. Try another one.
-join-first = Choose a nickname first: { $command } works once you have joined. Until then you can use /help and /quit.
+join-first = Choose a nickname first: { $command } works once you have joined. Until then you can use /help, /lang and /quit.
 welcome =
     Welcome, { $name }! { $others ->
         [one] There is 1 other person here.
@@ -22,11 +22,14 @@ welcome =
 
 ## Room traffic
 
-joined = { $name } joined the room.
-left-quit = { $name } left the room.
-left-lost = { $name } lost the connection and left the room.
-left-too-slow = { $name } fell too far behind and was disconnected.
-left-flood = { $name } kept flooding the room and was disconnected.
+joined = { $name } joined the room ({ $count ->
+        [one] 1 person
+       *[other] { $count } people
+    } here now).
+left-quit = { $name } left the room after { $stayed }.
+left-lost = { $name } lost the connection and left the room after { $stayed }.
+left-too-slow = { $name } fell too far behind and was disconnected after { $stayed }.
+left-flood = { $name } kept flooding the room and was disconnected after { $stayed }.
 chat-line = { $name }: { $text }
 admin-line = { admin-name }: { $text }
 private-line = (private) { $name }: { $text }
@@ -48,6 +51,18 @@ help =
       /help               this help
       /list  (/ls, /who)  who is here
       /msg NAME TEXT      a private message to NAME (also: @NAME TEXT)
+      /reply TEXT  (/r)   a private answer to whoever last wrote to you privately
+      /query NAME         send your lines privately to NAME; /query alone ends it
+      /me TEXT            an action, shown as "** yourname TEXT"
+      /nick NEWNAME       change your nickname
+      /mute, /unmute      stop or start seeing chat lines and actions (/i toggles)
+      /ignore NAME        stop seeing NAME's lines and private messages; /ignore alone lists them
+      /unignore NAME      see NAME again
+      /away [REASON]      mark yourself away; /back when you return
+      /whois NAME         who NAME is: time in the room, idle time, away, language
+      /motd               the message of the day
+      /lang LANGUAGE      read the room in another language (en, zh-CN)
+      /timestamps on|off  show the time before room lines, or not
       /quit               leave the room
       //text              send a message that starts with /
     Any other line is sent to everyone in the room.
@@ -198,3 +213,79 @@ allowed-bool = true or false, without quotes
 allowed-text = text in quotes, on one line, without control characters
 allowed-path = a file path in quotes, or "" for none
 allowed-choice = one of { $list }, in quotes
+
+## member commands
+
+action-line = ** { $name } { $text }
+renamed = { $old } is now known as { $new }.
+nick-set = You are now known as { $name }.
+usage-nick = Usage: /nick NEWNAME
+usage-me = Usage: /me TEXT (the others see "** yourname TEXT").
+usage-reply = Usage: /reply TEXT (or /r TEXT) answers whoever last wrote to you privately.
+usage-query = Usage: /query NAME sends your lines privately to NAME; /query alone ends it.
+usage-unignore = Usage: /unignore NAME
+usage-whois = Usage: /whois NAME
+usage-timestamps = Usage: /timestamps on, or /timestamps off.
+no-one-to-reply = Nobody here has written to you privately (or they have left). Use /msg NAME TEXT.
+query-started = Your lines now go privately to { $name } only. Type /query alone to talk to the room again.
+query-ended = Your private conversation with { $name } has ended: your lines go to the room again.
+query-renamed = { $old } is now { $new }; your private conversation continues.
+query-partner-left = { $name } left, so your private conversation has ended: your lines go to the room again.
+muted-room = You muted the room: chat lines and actions no longer reach you. Private messages and notices still do. Type /unmute (or /i) to undo.
+unmuted-room = You unmuted the room: chat lines and actions reach you again.
+still-muted = Not sent: you muted the room. Type /unmute (or /i) to see it and talk again.
+ignoring = You now ignore { $name }: their lines, actions and private messages will not reach you. /unignore { $name } undoes it.
+unignored = You no longer ignore { $name }.
+not-ignoring = You were not ignoring { $name }.
+ignore-list = { $count ->
+        [0] You ignore nobody.
+        [one] You ignore 1 person: { $names }
+       *[other] You ignore { $count } people: { $names }
+    }
+ignore-self = You cannot ignore yourself.
+away-set = You are marked as away. Type /back when you return.
+away-set-reason = You are marked as away ({ $reason }). Type /back when you return.
+back = Welcome back: you are no longer marked as away.
+peer-away = { $name } is away: { $reason }
+peer-away-no-reason = { $name } is away.
+list-away = { $name } (away: { $reason })
+list-away-no-reason = { $name } (away)
+whois = { $name } has been in the room for { $in_room } and idle for { $idle }, and reads { $language }.
+whois-here = { $name } is not away.
+motd = Message of the day: { $text }
+no-motd = There is no message of the day.
+lang-set = From now on you read this room in English.
+lang-unknown = There is no language { $asked } here. The languages are { $list }; type, for example, /lang zh-CN.
+lang-usage = Usage: /lang LANGUAGE, where LANGUAGE is one of { $list }.
+language-name = { $tag ->
+        [en] English
+        [zh-CN] 简体中文
+       *[other] { $tag }
+    }
+timestamps-on = Room lines now reach you with the time in front, as [HH:MM].
+timestamps-off = Room lines now reach you without the time.
+history = { $count ->
+        [one] The last line said in the room:
+       *[other] The last { $count } lines said in the room:
+    }
+duration-seconds = { $n ->
+        [one] 1 second
+       *[other] { $n } seconds
+    }
+duration-minutes = { $n ->
+        [one] 1 minute
+       *[other] { $n } minutes
+    }
+duration-hours = { $hours ->
+        [one] 1 hour
+       *[other] { $hours } hours
+    }
+duration-hours-minutes = { $hours ->
+        [one] 1 hour
+       *[other] { $hours } hours
+    } { $minutes ->
+        [one] 1 minute
+       *[other] { $minutes } minutes
+    }
+bench-error-mix = --mix works with the burst and idle scenarios only: there every member reads and sends the same number of lines, so what mute and ignore remove is known.
+bench-row-skipped = deliveries removed by mute and ignore (--mix)

@@ -13,16 +13,16 @@ name-too-long = 昵称太长了，最多 { $max } 个字符。
 name-bad-characters = 昵称只能包含汉字、字母、数字和 _ - .，不能有空格或其他符号。
 name-taken = 昵称“{ $name }”已经有人用了，请换一个。
 name-reserved = 昵称“{ $name }”是保留名称，请换一个。
-join-first = 请先输入昵称：{ $command } 要在进入聊天室后才能使用。在此之前只能用 /help 和 /quit。
+join-first = 请先输入昵称：{ $command } 要在进入聊天室后才能使用。在此之前只能用 /help、/lang 和 /quit。
 welcome = 欢迎你，{ $name }！聊天室里还有 { $others } 个人。输入 /help 查看所有命令。
 
 ## 聊天室动态
 
-joined = { $name } 进入了聊天室。
-left-quit = { $name } 离开了聊天室。
-left-lost = { $name } 连接中断，离开了聊天室。
-left-too-slow = { $name } 接收消息太慢，已被断开连接。
-left-flood = { $name } 持续刷屏，已被断开连接。
+joined = { $name } 进入了聊天室，现在共有 { $count } 人。
+left-quit = { $name } 离开了聊天室（待了 { $stayed }）。
+left-lost = { $name } 连接中断，离开了聊天室（待了 { $stayed }）。
+left-too-slow = { $name } 接收消息太慢，已被断开连接（待了 { $stayed }）。
+left-flood = { $name } 持续刷屏，已被断开连接（待了 { $stayed }）。
 chat-line = { $name }: { $text }
 admin-line = { admin-name }: { $text }
 private-line = （私信）{ $name }: { $text }
@@ -40,6 +40,18 @@ help =
       /help               显示本帮助
       /list（/ls、/who）  查看聊天室里有谁
       /msg 昵称 内容      给某人发私信（也可以写成 @昵称 内容）
+      /reply 内容（/r）   回复最近一个给你发私信的人
+      /query 昵称         之后说的话都私下发给此人；单独输入 /query 结束
+      /me 内容            发一个动作，别人看到的是“** 你的昵称 内容”
+      /nick 新昵称        修改昵称
+      /mute、/unmute      屏蔽或恢复聊天消息和动作（/i 切换）
+      /ignore 昵称        不再接收此人的消息和私信；单独输入 /ignore 查看名单
+      /unignore 昵称      恢复接收此人的消息
+      /away [原因]        标记为暂时离开；回来后输入 /back
+      /whois 昵称         查看此人的信息：在线时长、空闲时长、是否离开、语言
+      /motd               查看今日公告
+      /lang 语言          换一种语言阅读聊天室（en、zh-CN）
+      /timestamps on|off  在聊天消息前显示或隐藏时间
       /quit               离开聊天室
       //内容              发送一条以 / 开头的消息
     其他内容都会发给聊天室里的所有人。
@@ -186,3 +198,60 @@ allowed-bool = 应为 true 或 false，不加引号
 allowed-text = 应为加引号的单行文字，不含控制字符
 allowed-path = 应为加引号的文件路径，或用 "" 表示不设
 allowed-choice = 应为加引号的 { $list } 之一
+
+## member commands
+
+action-line = ** { $name } { $text }
+renamed = { $old } 改名为 { $new }。
+nick-set = 你的昵称已改为 { $name }。
+usage-nick = 用法：/nick 新昵称
+usage-me = 用法：/me 内容（别人看到的是“** 你的昵称 内容”）。
+usage-reply = 用法：/reply 内容（或 /r 内容），回复最近一个给你发私信的人。
+usage-query = 用法：/query 昵称，之后说的话都私下发给此人；单独输入 /query 结束。
+usage-unignore = 用法：/unignore 昵称
+usage-whois = 用法：/whois 昵称
+usage-timestamps = 用法：/timestamps on 或 /timestamps off。
+no-one-to-reply = 还没有人给你发过私信（或者对方已经离开）。可以用 /msg 昵称 内容 发私信。
+query-started = 接下来你说的话只会私下发给 { $name }。单独输入 /query 即可回到聊天室。
+query-ended = 你和 { $name } 的私聊已结束，之后说的话会发到聊天室。
+query-renamed = { $old } 改名为 { $new }，你们的私聊继续。
+query-partner-left = { $name } 已离开，私聊结束，之后说的话会发到聊天室。
+muted-room = 你已屏蔽聊天室：不会再收到聊天消息和动作，但私信和系统通知照常。输入 /unmute（或 /i）取消屏蔽。
+unmuted-room = 你已取消屏蔽，聊天消息和动作会照常显示。
+still-muted = 没有发出：你屏蔽了聊天室。输入 /unmute（或 /i）取消屏蔽后再发言。
+ignore-self = 你不能屏蔽自己。
+ignoring = 你已屏蔽 { $name }：不会再收到此人的消息、动作和私信。输入 /unignore { $name } 可以取消。
+unignored = 你已取消屏蔽 { $name }。
+not-ignoring = 你并没有屏蔽 { $name }。
+ignore-list = { $count ->
+        [0] 你没有屏蔽任何人。
+       *[other] 你屏蔽了 { $count } 个人：{ $names }
+    }
+away-set = 你已标记为暂时离开。回来后输入 /back。
+away-set-reason = 你已标记为暂时离开（{ $reason }）。回来后输入 /back。
+back = 欢迎回来，你已不再是离开状态。
+peer-away = { $name } 暂时离开：{ $reason }
+peer-away-no-reason = { $name } 暂时离开了。
+list-away = { $name }（离开：{ $reason }）
+list-away-no-reason = { $name }（离开）
+whois = { $name } 已在聊天室待了 { $in_room }，空闲了 { $idle }，使用的语言是{ $language }。
+whois-here = { $name } 没有离开，正在聊天室里。
+motd = 今日公告：{ $text }
+no-motd = 今天没有公告。
+lang-set = 从现在起，你将以简体中文阅读本聊天室。
+lang-unknown = 没有 { $asked } 这种语言。可选的语言有 { $list }，例如输入 /lang en。
+lang-usage = 用法：/lang 语言，可选的语言有 { $list }。
+language-name = { $tag ->
+        [en] English
+        [zh-CN] 简体中文
+       *[other] { $tag }
+    }
+timestamps-on = 之后的聊天消息前会显示时间，格式为 [时:分]。
+timestamps-off = 之后的聊天消息前不再显示时间。
+history = 以下是聊天室里最近的 { $count } 条消息：
+duration-seconds = { $n } 秒
+duration-minutes = { $n } 分钟
+duration-hours = { $hours } 小时
+duration-hours-minutes = { $hours } 小时 { $minutes } 分钟
+bench-error-mix = --mix 只能用于 burst 和 idle 场景：只有在这两种场景里，每个成员都接收消息并发送同样多的行，才能算出屏蔽和忽略去掉了多少投递。
+bench-row-skipped = 因屏蔽和忽略而不投递的数量（--mix）

@@ -291,15 +291,24 @@ impl<'a> Bench<'a> {
 
         let c = chatters as u64;
         let expected_notices = c * c.saturating_sub(1) / 2 + c * (plan.members - chatters) as u64;
-        observed.notices_expected = expected_notices;
         self.settle(expected_notices)?;
-        observed.notices_settled = self.notices;
         if self.notices >= expected_notices {
             observed.announce_time = self.last_notice.map(|at| at - first_connect);
             if expected_notices == 0 {
                 observed.announce_time = observed.join_time;
             }
         }
+        // A mixed room's members set themselves up once every join has
+        // reached everyone: m0 is there to be ignored, and a member that
+        // changes language owes nothing to copy. Each command gets one
+        // reply, awaited before anyone chats.
+        let replies = self.configure();
+        let expected_notices = expected_notices + replies;
+        if replies > 0 {
+            self.settle(expected_notices)?;
+        }
+        observed.notices_expected = expected_notices;
+        observed.notices_settled = self.notices;
         observed.server_cpu_joining =
             cpu_used(server_cpu_start, self.server.and_then(Process::cpu_seconds));
         observed.bench_cpu_joining = cpu_used(bench_cpu_start, Process::Myself.cpu_seconds());
@@ -341,6 +350,23 @@ impl<'a> Bench<'a> {
         observed.too_slow_announced = self.dropped.iter().filter(|&&b| b).count();
         observed.latency = std::mem::take(&mut self.latency);
         Ok(observed)
+    }
+
+    /// Sends each chatter's `--mix` commands; returns how many replies
+    /// they will get.
+    fn configure(&mut self) -> u64 {
+        let mut replies = 0;
+        for index in 0..self.plan.chatters() {
+            let profile = self.plan.profile(index);
+            for line in profile.commands() {
+                self.members[index].out.extend_from_slice(line.as_bytes());
+                replies += 1;
+            }
+            if profile != Default::default() {
+                self.flush(index);
+            }
+        }
+        replies
     }
 
     /// Opens and joins the members in `range`, a window at a time.
@@ -670,7 +696,7 @@ impl<'a> Bench<'a> {
     /// Burst: prepares and writes lines until the socket is full or this
     /// member has sent all of its lines.
     fn pump(&mut self, index: usize) {
-        let lines = self.plan.lines_per_chatter() as u64;
+        let lines = self.plan.lines_of(index);
         let size = self.plan.size;
         loop {
             if !self.flush(index) {
@@ -811,6 +837,10 @@ impl<'a> Bench<'a> {
                         continue;
                     }
                     match line {
+                        Line::Chat { sender, .. } if !self.plan.admits(index, sender as usize) => {
+                            // Mute or ignore should have kept it away.
+                            tracker.garbled();
+                        }
                         Line::Chat {
                             sender,
                             seq,
@@ -955,7 +985,7 @@ impl TooSlow {
         TooSlow {
             left: localizers
                 .iter()
-                .map(|l| l.pattern("left-too-slow", &[], &["name"]))
+                .map(|l| l.pattern("left-too-slow", &[], &["name", "stayed"]))
                 .collect(),
             told: localizers.iter().map(|l| l.tr("too-slow", &[])).collect(),
         }
@@ -969,7 +999,7 @@ impl TooSlow {
             return Some(Dropped::Myself);
         }
         self.left.iter().find_map(|pattern| {
-            let name = pattern.captures(text)?.pop()?;
+            let name = *pattern.captures(text)?.first()?;
             let digits = name.strip_prefix('m')?;
             if digits.is_empty() || digits.len() > 9 || !digits.bytes().all(|b| b.is_ascii_digit())
             {
@@ -1024,14 +1054,16 @@ mod tests {
         let too_slow = TooSlow::new();
         for lang in ["en", "zh-CN"] {
             let localizer = Localizer::new(&parse_lang(lang).unwrap());
-            let left = localizer.tr("left-too-slow", &[("name", "m42".into())]);
+            let stayed = [("stayed", "3 s".into())];
+            let args = |name: &'static str| [("name", name.into()), stayed[0].clone()];
+            let left = localizer.tr("left-too-slow", &args("m42"));
             let line = format!("* {left}\n");
             assert_eq!(too_slow.find(line.as_bytes()), Some(Dropped::Named(42)));
             let told = format!("* {}\n", localizer.tr("too-slow", &[]));
             assert_eq!(too_slow.find(told.as_bytes()), Some(Dropped::Myself));
-            let quit = localizer.tr("left-quit", &[("name", "m42".into())]);
+            let quit = localizer.tr("left-quit", &args("m42"));
             assert_eq!(too_slow.find(format!("* {quit}\n").as_bytes()), None);
-            let other = localizer.tr("left-too-slow", &[("name", "bob".into())]);
+            let other = localizer.tr("left-too-slow", &args("bob"));
             assert_eq!(too_slow.find(format!("* {other}\n").as_bytes()), None);
         }
     }

@@ -103,6 +103,40 @@ pub struct BenchArgs {
     /// Language: en or zh-CN [default en]
     #[arg(long, value_parser = parse_lang)]
     pub lang: Option<LanguageIdentifier>,
+    /// A mixed room (burst, idle): after joining, every other member reads
+    /// in zh-CN (/lang), a tenth mute the room (/mute; they then send
+    /// nothing), a tenth ignore m0 (/ignore), a tenth turn timestamps on;
+    /// what mute and ignore remove is not expected
+    #[arg(long)]
+    pub mix: bool,
+}
+
+/// What one member of a `--mix` room does after joining.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Profile {
+    /// Reads the room in Chinese.
+    pub zh: bool,
+    /// Has muted the room: receives no chat line.
+    pub muted: bool,
+    /// Ignores member 0: receives none of its lines.
+    pub ignores_first: bool,
+    /// Has timestamps on.
+    pub stamps: bool,
+}
+
+impl Profile {
+    /// The commands that set it up, one line each, in order; each gets one
+    /// notice in reply.
+    pub fn commands(self) -> impl Iterator<Item = &'static str> {
+        [
+            (self.zh, "/lang zh-CN\n"),
+            (self.muted, "/mute\n"),
+            (self.ignores_first, "/ignore m0\n"),
+            (self.stamps, "/timestamps on\n"),
+        ]
+        .into_iter()
+        .filter_map(|(on, line)| on.then_some(line))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -151,6 +185,8 @@ pub struct Plan {
     pub duration: Duration,
     pub hold: Duration,
     pub phase_timeout: Duration,
+    /// `--mix`: members spread over languages, mute, ignore, timestamps.
+    pub mix: bool,
 }
 
 impl Plan {
@@ -188,6 +224,7 @@ impl Plan {
             duration: secs(args.duration)?,
             hold: secs(args.hold)?,
             phase_timeout: Duration::from_secs(args.phase_timeout.max(1)),
+            mix: args.mix,
         };
         plan.check()?;
         Ok(plan)
@@ -204,6 +241,11 @@ impl Plan {
                 .arg("min", min_members.to_string())
                 .arg("members", self.members.to_string())
                 .arg("stalled", self.stalled.to_string()));
+        }
+        // The deliveries mute and ignore remove are known only when every
+        // chatter sends the same number of lines and all read.
+        if self.mix && !matches!(self.scenario, Scenario::Burst | Scenario::Idle) {
+            return Err(BenchError::usage("bench-error-mix"));
         }
         if self.scenario == Scenario::Paced && !(self.rate > 0.0 && self.total_lines() > 0) {
             return Err(BenchError::usage("bench-error-rate"));
@@ -244,7 +286,19 @@ impl Plan {
         match self.scenario {
             Scenario::Idle => 0,
             Scenario::Paced => (self.rate * self.duration.as_secs_f64()).round() as u64,
-            Scenario::Burst | Scenario::Stalled => (self.chatters() * self.lines) as u64,
+            Scenario::Burst | Scenario::Stalled => {
+                (0..self.chatters()).map(|index| self.lines_of(index)).sum()
+            }
+        }
+    }
+
+    /// Lines chatter `index` sends in a burst: none if it muted the room
+    /// (the server would not send them: it reminds a muted member instead).
+    pub fn lines_of(&self, index: usize) -> u64 {
+        if self.profile(index).muted {
+            0
+        } else {
+            self.lines as u64
         }
     }
 
@@ -256,9 +310,51 @@ impl Plan {
         }
     }
 
-    /// Every line reaches every chatter but its sender.
+    /// What member `index` does after joining: nothing special unless
+    /// `--mix`. Member 0, the one some ignore, is plain; the shares are
+    /// fixed (odd members in zh-CN; of each ten, the fourth muted, the
+    /// sixth ignoring m0; of each twenty, the eighth and ninth, one per
+    /// language, with timestamps), so they spread over every size of run.
+    pub fn profile(&self, index: usize) -> Profile {
+        if !self.mix || index >= self.chatters() {
+            return Profile::default();
+        }
+        Profile {
+            zh: index % 2 == 1,
+            muted: index % 10 == 3,
+            ignores_first: index % 10 == 5,
+            stamps: matches!(index % 20, 7 | 8),
+        }
+    }
+
+    /// Whether the server should deliver `sender`'s chat lines to
+    /// `receiver`.
+    pub fn admits(&self, receiver: usize, sender: usize) -> bool {
+        let profile = self.profile(receiver);
+        receiver != sender && !profile.muted && !(profile.ignores_first && sender == 0)
+    }
+
+    /// Deliveries that mute and ignore remove: not expected, and a line
+    /// that comes anyway counts as garbled.
+    pub fn skipped_deliveries(&self) -> u64 {
+        if !self.mix {
+            return 0;
+        }
+        let chatters = self.chatters();
+        (0..chatters)
+            .map(|receiver| {
+                (0..chatters)
+                    .filter(|&sender| sender != receiver && !self.admits(receiver, sender))
+                    .map(|sender| self.lines_of(sender))
+                    .sum::<u64>()
+            })
+            .sum()
+    }
+
+    /// Every line reaches every chatter but its sender, less what mute and
+    /// ignore remove.
     pub fn expected_deliveries(&self) -> u64 {
-        self.total_lines() * (self.chatters() as u64).saturating_sub(1)
+        self.total_lines() * (self.chatters() as u64).saturating_sub(1) - self.skipped_deliveries()
     }
 }
 
@@ -415,5 +511,32 @@ mod tests {
             plan(&["--size", "4098"]).is_err(),
             "over the server's line limit"
         );
+    }
+
+    #[test]
+    fn a_mixed_room_expects_what_mute_and_ignore_leave() {
+        let mixed = plan(&["--members", "100", "--lines", "10", "--mix"]).expect("plan");
+        let profiles: Vec<Profile> = (0..100).map(|i| mixed.profile(i)).collect();
+        let count = |f: fn(&Profile) -> bool| profiles.iter().filter(|p| f(p)).count();
+        assert_eq!(count(|p| p.zh), 50);
+        assert_eq!(count(|p| p.muted), 10);
+        assert_eq!(count(|p| p.ignores_first), 10);
+        assert_eq!(count(|p| p.stamps), 10);
+        assert_eq!(profiles[0], Profile::default(), "m0 is plain");
+        // The ten muted send nothing; each hears none of the 90 others'
+        // 10 lines; the ten ignoring m0 miss its 10 lines.
+        assert_eq!(mixed.total_lines(), 90 * 10);
+        assert_eq!(mixed.skipped_deliveries(), 10 * 90 * 10 + 10 * 10);
+        assert_eq!(
+            mixed.expected_deliveries(),
+            900 * 99 - mixed.skipped_deliveries()
+        );
+        assert!(!mixed.admits(3, 1) && !mixed.admits(5, 0) && mixed.admits(5, 1));
+        assert_eq!(
+            mixed.profile(7).commands().collect::<Vec<_>>(),
+            ["/lang zh-CN\n", "/timestamps on\n"]
+        );
+        assert!(plan(&["--scenario", "paced", "--mix"]).is_err());
+        assert_eq!(plan(&[]).expect("plain").skipped_deliveries(), 0);
     }
 }

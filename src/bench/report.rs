@@ -24,6 +24,8 @@ pub struct Report {
     pub notices_received: u64,
     pub announce_secs: Option<f64>,
     pub lines_sent: u64,
+    /// Deliveries `--mix` members' mute and ignore remove (not expected).
+    pub skipped: u64,
     pub expected: u64,
     pub delivered: u64,
     pub lost: u64,
@@ -87,6 +89,7 @@ impl Report {
             notices_received: seen.notices_settled,
             announce_secs: seen.announce_time.map(|time| time.as_secs_f64()),
             lines_sent: seen.lines_sent,
+            skipped: plan.skipped_deliveries(),
             expected: seen.expected,
             delivered,
             lost: seen.expected.saturating_sub(delivered),
@@ -172,6 +175,7 @@ impl Report {
         if chat {
             rows.extend([
                 ("bench-row-sent", self.lines_sent.to_string()),
+                ("bench-row-skipped", self.skipped.to_string()),
                 ("bench-row-expected", self.expected.to_string()),
                 ("bench-row-delivered", self.delivered.to_string()),
                 ("bench-row-lost", self.lost.to_string()),
@@ -283,6 +287,7 @@ impl Report {
         json.int("notices_received", Some(self.notices_received));
         json.float("announce_secs", self.announce_secs);
         json.int("lines_sent", Some(self.lines_sent));
+        json.int("skipped", Some(self.skipped));
         json.int("expected", Some(self.expected));
         json.int("delivered", Some(self.delivered));
         json.int("lost", Some(self.lost));

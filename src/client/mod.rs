@@ -336,6 +336,11 @@ impl<'a> Session<'a> {
             waiting_for: String::new(),
             stdout_gone: false,
         };
+        // Our language first thing, before the name, so that the whole
+        // room reaches this person in it whatever the server's default
+        // (a server in that language already says nothing to it).
+        let lang = format!("/lang {}\n", localizer.lang());
+        session.outgoing.extend_from_slice(lang.as_bytes());
         if let Some(name) = &options.name {
             session.outgoing.extend_from_slice(name.as_bytes());
             session.outgoing.push(b'\n');

@@ -24,6 +24,7 @@ const MAX_MEMBERS: usize = 10_000;
 /// message that does not use one ignores it.
 const PLACEHOLDERS: &[&str] = &[
     "name", "names", "others", "count", "text", "old", "new", "reason", "minutes", "seconds",
+    "stayed",
 ];
 /// Placeholders that are numbers: also rendered as 1, for languages whose
 /// text changes for one ("1 person here").
@@ -492,8 +493,16 @@ mod tests {
             );
             assert_eq!(view.observe(&list), LineKind::Members);
             assert_eq!(names(&view), ["alice", "小明"], "{lang}: {list}");
-            view.observe(&notice(lang, "joined", &[("name", "Bob".into())]));
-            view.observe(&notice(lang, "left-lost", &[("name", "alice".into())]));
+            view.observe(&notice(
+                lang,
+                "joined",
+                &[("name", "Bob".into()), ("count", 4.into())],
+            ));
+            view.observe(&notice(
+                lang,
+                "left-lost",
+                &[("name", "alice".into()), ("stayed", "5 s".into())],
+            ));
             assert_eq!(names(&view), ["Bob", "小明"], "{lang}");
             let one = notice(
                 lang,

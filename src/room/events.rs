@@ -3,7 +3,11 @@
 //! Nothing here is prose; `render` turns a `Notice` into lines of a
 //! language. See `room` for the order in which events come.
 
+use std::time::Duration;
+
 use crate::i18n::Lang;
+
+pub use super::history::LocalTime;
 
 /// One connection, for its whole life; never reused. The reactor's poller
 /// key, and what the room addresses deliveries to.
@@ -33,6 +37,9 @@ pub enum RoomEvent {
     Rules { conn: ConnId, rules: SkipRules },
     /// From now on, everything for `conn` is rendered in `lang`.
     Language { conn: ConnId, lang: Lang },
+    /// From now on, room lines (chat, actions, administrator lines) reach
+    /// `conn` with `[HH:MM] ` in front, or without.
+    Timestamps { conn: ConnId, on: bool },
     /// `conn` fell too far behind: what it is still owed is dropped (a line
     /// cut short is ended), so that what follows can reach it.
     Discard { conn: ConnId },
@@ -179,8 +186,10 @@ notices! {
         /// A command other than `/help` or `/quit` before joining.
         JoinFirst { command: String },
         Welcome { name: String, others: usize },
-        Joined { name: String },
-        Left { name: String, reason: LeaveReason },
+        /// `count`: members in the room now, the newcomer included.
+        Joined { name: String, count: usize },
+        /// `stayed`: from the member's welcome to its departure.
+        Left { name: String, reason: LeaveReason, stayed: Duration },
         Chat { from: String, text: String },
         Admin { text: String },
         Private { from: String, text: String },
@@ -188,7 +197,7 @@ notices! {
         PrivateUsage,
         PrivateToSelf,
         NoSuchMember { name: String },
-        Members { names: Vec<String> },
+        Members { members: Vec<ListEntry> },
         Help,
         UnknownCommand { command: String },
         LineTooLong { max_bytes: usize },
@@ -206,7 +215,77 @@ notices! {
         /// Too many connections from this one's address.
         AddressFull { max_per_ip: usize },
         Closed,
+        // Member commands (PROTOCOL.md section 5).
+        /// A command given without what it needs: its usage line.
+        Usage { usage: Usage },
+        /// `/me`: `** name text`.
+        Action { from: String, text: String },
+        /// To the others: a member changed its name.
+        Renamed { old: String, new: String },
+        /// To the member: its new name.
+        NickSet { name: String },
+        /// `/reply` with nobody to reply to (or they left).
+        NoOneToReply,
+        QueryStarted { name: String },
+        QueryEnded { name: String },
+        /// The query's partner changed its name: the query follows.
+        QueryRenamed { old: String, new: String },
+        /// The query's partner left: the query is over.
+        QueryPartnerLeft { name: String },
+        MutedRoom,
+        UnmutedRoom,
+        /// A plain line typed while the room is muted: not sent.
+        StillMuted,
+        Ignoring { name: String },
+        Unignored { name: String },
+        NotIgnoring { name: String },
+        /// `/ignore` alone: whom this member ignores (perhaps nobody).
+        IgnoreList { names: Vec<String> },
+        IgnoreSelf,
+        /// `/away`: `reason` is `None` when none was given.
+        AwaySet { reason: Option<String> },
+        Back,
+        /// To the sender of a private message: its target is away.
+        PeerAway { name: String, reason: Option<String> },
+        Whois {
+            name: String,
+            in_room: Duration,
+            idle: Duration,
+            away: Option<String>,
+            lang: Lang,
+        },
+        Motd { text: String },
+        NoMotd,
+        /// Confirms `/lang`, in the new language.
+        LangSet { lang: Lang },
+        /// `/lang` with a language we do not ship (or none).
+        LangUnknown { asked: String },
+        TimestampsSet { on: bool },
+        /// Before the history replayed on joining: how many lines follow.
+        History { count: usize },
+        /// A room line from the history: `[HH:MM] ` and the line as sent.
+        Past { at: LocalTime, line: Box<Notice> },
     }
+}
+
+/// One member in an answer to `/list`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListEntry {
+    pub name: String,
+    /// Set while the member is away: the reason, perhaps empty.
+    pub away: Option<String>,
+}
+
+/// Which command a usage line is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Usage {
+    Nick,
+    Me,
+    Reply,
+    Query,
+    Unignore,
+    Whois,
+    Timestamps,
 }
 
 #[cfg(test)]

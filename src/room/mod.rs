@@ -9,6 +9,10 @@
 //!   line, as received), `line_too_long`, `disconnect` (the connection
 //!   ended, or the fan-out found it too slow), `admin_line` (the console),
 //!   `set_language`, `shutdown`.
+//! - **The clock**: `set_clock` at the start of every loop turn, with the
+//!   monotonic `now` (for inputs that carry no time, such as how long a
+//!   departing member stayed) and the local time of day (for history and
+//!   timestamps: the room never reads a clock or knows a time zone).
 //! - **Events**: after every input, drain `poll_event` until `None` and
 //!   carry the events out in order. The room decides who (`Send` to one
 //!   connection; `Subscribe`, `Broadcast` with an `Audience`, `Rules`,
@@ -20,18 +24,20 @@
 //!   after it, then drain the events again.
 //!
 //! Per connection the events come in this order: `Send`s before joining;
-//! at the welcome `Subscribe`; then broadcasts, replies, `Rules` and
-//! `Language` in any order; on leaving `Discard` (only if too slow), the
+//! at the welcome (and the message of the day and history, which are
+//! `Send`s) `Subscribe`; then broadcasts, replies, `Rules`, `Language` and
+//! `Timestamps` in any order; on leaving `Discard` (only if too slow), the
 //! last `Send`s, `Unsubscribe`, `Close`. After `Close` the room has
 //! forgotten the connection: a later `disconnect` for it does nothing.
 //!
 //! Submodules: `events` (the vocabulary), `names` (name rules and
 //! uniqueness), `flood` (flood control), `addresses` (the `max_per_ip`
-//! counts).
+//! counts), `history` (the last room lines and the time of day).
 
 mod addresses;
 pub mod events;
 mod flood;
+pub mod history;
 pub mod names;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -40,11 +46,13 @@ use std::time::{Duration, Instant};
 
 use addresses::AddressCounts;
 pub use events::{
-    Audience, ConnId, LeaveReason, LineKind, LogEntry, MemberId, NameProblem, Notice, NoticeKind,
-    RoomEvent, SkipRules,
+    Audience, ConnId, LeaveReason, LineKind, ListEntry, LogEntry, MemberId, NameProblem, Notice,
+    NoticeKind, RoomEvent, SkipRules, Usage,
 };
 pub use flood::FloodLimit;
 use flood::{Offer, Pacer};
+use history::History;
+pub use history::LocalTime;
 use names::Names;
 pub use names::{validate_name, MAX_NAME_CHARS};
 
@@ -72,6 +80,13 @@ pub struct RoomConfig {
     pub name_timeout: Option<Duration>,
     /// The language a connection receives until it asks for another.
     pub lang: Lang,
+    /// Room lines replayed to a member on joining; 0 is none.
+    pub history: usize,
+    /// Whether room lines reach a connection with `[HH:MM] ` until it
+    /// says otherwise.
+    pub timestamps: bool,
+    /// The message of the day; empty is none.
+    pub motd: String,
 }
 
 /// What the room will do at a deadline.
@@ -90,6 +105,8 @@ struct Connection {
     ip: IpAddr,
     /// What it is rendered in; the room keeps it for `/whois`.
     lang: Lang,
+    /// Whether room lines reach it with `[HH:MM] `.
+    timestamps: bool,
     /// Set from its welcome on.
     member: Option<MemberId>,
 }
@@ -102,6 +119,18 @@ struct Member {
     /// The name as chosen (NFC).
     name: String,
     pacer: Pacer,
+    /// When it joined, for `/whois` and how long it stayed.
+    joined_at: Instant,
+    /// When it last sent a line, for the idle time of `/whois`.
+    last_line_at: Instant,
+    /// Set by `/away`: the reason, perhaps empty.
+    away: Option<String>,
+    /// What the fan-out skips for it: `/mute` and `/ignore`.
+    rules: SkipRules,
+    /// Inside a `/query`: whom its plain lines go to.
+    query: Option<MemberId>,
+    /// Who last wrote to it privately, for `/reply`.
+    reply_to: Option<MemberId>,
 }
 
 /// The room's state.
@@ -120,11 +149,21 @@ pub struct Room {
     /// Set by `shutdown`; after it every input is ignored.
     closed: bool,
     events: VecDeque<RoomEvent>,
+    /// The last room lines, replayed on joining.
+    history: History,
+    /// The message of the day; empty is none.
+    motd: String,
+    /// The latest time an input or `set_clock` brought; `None` before any.
+    now: Option<Instant>,
+    /// The local time of day at `now`, from `set_clock`.
+    local: LocalTime,
 }
 
 impl Room {
     pub fn new(config: RoomConfig) -> Self {
         Room {
+            history: History::new(config.history),
+            motd: config.motd.clone(),
             names: Names::new(&config.reserved_names),
             config,
             connections: HashMap::new(),
@@ -134,7 +173,23 @@ impl Room {
             next_member: 1,
             closed: false,
             events: VecDeque::new(),
+            now: None,
+            local: LocalTime::default(),
         }
+    }
+
+    /// The time at the start of a loop turn: `now` for what carries no
+    /// time of its own (how long a departing member stayed), `local` the
+    /// time of day that room lines are stamped with.
+    pub fn set_clock(&mut self, now: Instant, local: LocalTime) {
+        self.note_time(now);
+        self.local = local;
+    }
+
+    /// Keeps the latest time seen; inputs may come with slightly older
+    /// times than `set_clock` (a deadline passed this turn).
+    fn note_time(&mut self, now: Instant) {
+        self.now = Some(self.now.map_or(now, |seen| seen.max(now)));
     }
 
     /// Next thing for the server to do; `None` once the queue is drained.
@@ -161,6 +216,7 @@ impl Room {
     /// Carries out what is due at `now`: held lines the rate now allows, in
     /// order, and closing connections that took too long to choose a name.
     pub fn tick(&mut self, now: Instant) {
+        self.note_time(now);
         while let Some(timer) = self.timers.pop_due(now) {
             match timer {
                 RoomTimer::NameDeadline(conn) => {
@@ -178,9 +234,11 @@ impl Room {
     /// A new connection from `ip` at `now`: greet it, or turn it away if
     /// the room is full or its address has too many connections.
     pub fn connect(&mut self, conn: ConnId, ip: IpAddr, now: Instant) {
+        self.note_time(now);
         let connection = Connection {
             ip,
             lang: self.config.lang,
+            timestamps: self.config.timestamps,
             member: None,
         };
         if self.closed {
@@ -214,8 +272,9 @@ impl Room {
         if self.closed {
             return;
         }
+        self.note_time(now);
         match self.connections.get(&conn).map(|c| c.member) {
-            Some(None) => self.choose_name(conn, raw),
+            Some(None) => self.choose_name(conn, raw, now),
             Some(Some(member)) => self.member_line(member, raw, now),
             None => {}
         }
@@ -261,10 +320,16 @@ impl Room {
             }
         }
         self.timers.cancel(RoomTimer::HeldLines(member));
-        let Some(Member { name, .. }) = self.members.remove(&member) else {
+        let Some(Member {
+            name, joined_at, ..
+        }) = self.members.remove(&member)
+        else {
             return;
         };
         self.names.release(&name);
+        let stayed = self.now.map_or(Duration::ZERO, |now| {
+            now.saturating_duration_since(joined_at)
+        });
         match reason {
             LeaveReason::TooSlow => {
                 // What it is owed would only hold the notice back.
@@ -281,7 +346,43 @@ impl Room {
                 sender: None,
                 kind: LineKind::Notice,
             };
-            self.broadcast(audience, Notice::Left { name, reason });
+            self.broadcast(
+                audience,
+                Notice::Left {
+                    name: name.clone(),
+                    reason,
+                    stayed,
+                },
+            );
+            self.forget_member(member, &name);
+        }
+    }
+
+    /// What other members hold about a member that left: a query with it
+    /// ends (they are told), an ignore of it ends, a `/reply` to it has
+    /// nobody to go to.
+    fn forget_member(&mut self, gone: MemberId, name: &str) {
+        let mut told = Vec::new();
+        let mut rules = Vec::new();
+        for state in self.members.values_mut() {
+            if state.query == Some(gone) {
+                state.query = None;
+                told.push(state.conn);
+            }
+            if state.reply_to == Some(gone) {
+                state.reply_to = None;
+            }
+            if state.rules.ignored.contains(&gone) {
+                state.rules.ignored.retain(|&id| id != gone);
+                rules.push((state.conn, state.rules.clone()));
+            }
+        }
+        for conn in told {
+            let name = name.to_string();
+            self.send(conn, Notice::QueryPartnerLeft { name });
+        }
+        for (conn, rules) in rules {
+            self.events.push_back(RoomEvent::Rules { conn, rules });
         }
     }
 
@@ -347,12 +448,21 @@ impl Room {
         self.events.push_back(RoomEvent::Send { to, notice });
     }
 
+    /// Queues a line for the room; a room line (chat, action,
+    /// administrator line) is also kept for the history, at this turn's
+    /// time of day, in the same order as it is queued.
     fn broadcast(&mut self, audience: Audience, notice: Notice) {
+        if matches!(
+            audience.kind,
+            LineKind::Chat | LineKind::Action | LineKind::Admin
+        ) {
+            self.history.push(self.local, &notice);
+        }
         self.events
             .push_back(RoomEvent::Broadcast { audience, notice });
     }
 
-    fn choose_name(&mut self, conn: ConnId, raw: &str) {
+    fn choose_name(&mut self, conn: ConnId, raw: &str, now: Instant) {
         if raw.is_empty() {
             self.close(conn);
             return;
@@ -364,6 +474,13 @@ impl Room {
                     self.send(conn, Notice::Bye);
                     self.close(conn);
                     return;
+                }
+                Command::Lang(tag) => {
+                    // The prompt follows, in the new language, unless
+                    // nothing changed and nothing was said.
+                    if !self.change_language(conn, tag, false) {
+                        return;
+                    }
                 }
                 _ => {
                     let command = word.split(' ').next().unwrap_or_default();
@@ -396,6 +513,12 @@ impl Room {
                 conn,
                 name: name.clone(),
                 pacer: Pacer::default(),
+                joined_at: now,
+                last_line_at: now,
+                away: None,
+                rules: SkipRules::default(),
+                query: None,
+                reply_to: None,
             },
         );
         self.send(
@@ -405,18 +528,38 @@ impl Room {
                 others,
             },
         );
+        if !self.motd.is_empty() {
+            let text = self.motd.clone();
+            self.send(conn, Notice::Motd { text });
+        }
+        // The history goes to the joiner alone, before it is subscribed:
+        // every room line queued so far is in it, every later one reaches
+        // it through the feed, so none is doubled or missed. The cost is
+        // the history's length, whatever the number of members.
+        if !self.history.is_empty() {
+            let count = self.history.len();
+            let past: Vec<Notice> = self.history.replay().collect();
+            self.send(conn, Notice::History { count });
+            for notice in past {
+                self.send(conn, notice);
+            }
+        }
         self.events.push_back(RoomEvent::Subscribe { conn, member });
         let audience = Audience {
             sender: Some(member),
             kind: LineKind::Notice,
         };
-        self.broadcast(audience, Notice::Joined { name });
+        let count = self.members.len();
+        self.broadcast(audience, Notice::Joined { name, count });
     }
 
     fn member_line(&mut self, member: MemberId, raw: &str, now: Instant) {
         let line = sanitize(raw);
         if line.trim().is_empty() {
             return;
+        }
+        if let Some(state) = self.members.get_mut(&member) {
+            state.last_line_at = now;
         }
         let Some(limit) = self.config.flood else {
             self.act(member, &line);
@@ -466,26 +609,105 @@ impl Room {
         };
         let (conn, from) = (state.conn, state.name.clone());
         match command::parse(line) {
-            Command::Say(text) => {
-                let audience = Audience {
-                    sender: Some(member),
-                    kind: LineKind::Chat,
-                };
-                let text = text.to_string();
-                self.broadcast(audience, Notice::Chat { from, text });
-            }
+            Command::Say(text) => self.say(member, conn, from, text),
             Command::Private { to, text } => self.private(conn, member, from, to, text),
             Command::PrivateUsage => self.send(conn, Notice::PrivateUsage),
             Command::Help => self.send(conn, Notice::Help),
             Command::List => {
-                let mut names: Vec<String> =
-                    self.members.values().map(|m| m.name.clone()).collect();
-                names.sort_by_cached_key(|name| name.to_lowercase());
-                self.send(conn, Notice::Members { names });
+                let mut members: Vec<ListEntry> = self
+                    .members
+                    .values()
+                    .map(|m| ListEntry {
+                        name: m.name.clone(),
+                        away: m.away.clone(),
+                    })
+                    .collect();
+                members.sort_by_cached_key(|entry| entry.name.to_lowercase());
+                self.send(conn, Notice::Members { members });
             }
             Command::Quit => {
                 self.send(conn, Notice::Bye);
                 self.disconnect(conn, LeaveReason::Quit);
+            }
+            Command::Nick(None) => self.usage(conn, Usage::Nick),
+            Command::Nick(Some(new)) => self.rename(member, conn, new),
+            Command::Me(None) => self.usage(conn, Usage::Me),
+            Command::Me(Some(text)) => {
+                if self.is_muted(member) {
+                    self.send(conn, Notice::StillMuted);
+                    return;
+                }
+                let audience = Audience {
+                    sender: Some(member),
+                    kind: LineKind::Action,
+                };
+                let text = text.to_string();
+                self.broadcast(audience, Notice::Action { from, text });
+            }
+            Command::Reply(None) => self.usage(conn, Usage::Reply),
+            Command::Reply(Some(text)) => {
+                let to = state
+                    .reply_to
+                    .and_then(|id| self.members.get(&id))
+                    .map(|m| m.name.clone());
+                match to {
+                    Some(to) => self.private(conn, member, from, &to, text),
+                    None => self.send(conn, Notice::NoOneToReply),
+                }
+            }
+            Command::Query(name) => self.query(member, conn, name),
+            Command::Mute => self.set_muted(member, conn, true),
+            Command::Unmute => self.set_muted(member, conn, false),
+            Command::ToggleMute => {
+                let muted = self.is_muted(member);
+                self.set_muted(member, conn, !muted);
+            }
+            Command::Ignore(None) => {
+                let names = state
+                    .rules
+                    .ignored
+                    .iter()
+                    .filter_map(|id| self.members.get(id))
+                    .map(|m| m.name.clone())
+                    .collect();
+                self.send(conn, Notice::IgnoreList { names });
+            }
+            Command::Ignore(Some(name)) => self.ignore(member, conn, name, true),
+            Command::Unignore(None) => self.usage(conn, Usage::Unignore),
+            Command::Unignore(Some(name)) => self.ignore(member, conn, name, false),
+            Command::Away(reason) => {
+                let reason = reason.map(str::to_string);
+                if let Some(state) = self.members.get_mut(&member) {
+                    state.away = Some(reason.clone().unwrap_or_default());
+                }
+                self.send(conn, Notice::AwaySet { reason });
+            }
+            Command::Back => {
+                if let Some(state) = self.members.get_mut(&member) {
+                    state.away = None;
+                }
+                self.send(conn, Notice::Back);
+            }
+            Command::Whois(None) => self.usage(conn, Usage::Whois),
+            Command::Whois(Some(name)) => self.whois(conn, name),
+            Command::Motd => {
+                if self.motd.is_empty() {
+                    self.send(conn, Notice::NoMotd);
+                } else {
+                    let text = self.motd.clone();
+                    self.send(conn, Notice::Motd { text });
+                }
+            }
+            Command::Lang(tag) => {
+                self.change_language(conn, tag, true);
+            }
+            Command::Timestamps(None) => self.usage(conn, Usage::Timestamps),
+            Command::Timestamps(Some(on)) => {
+                if let Some(connection) = self.connections.get_mut(&conn) {
+                    connection.timestamps = on;
+                }
+                self.events.push_back(RoomEvent::Timestamps { conn, on });
+                self.send(conn, Notice::TimestampsSet { on });
             }
             Command::Unknown(word) => {
                 let command = format!("/{word}");
@@ -494,28 +716,252 @@ impl Room {
         }
     }
 
-    fn private(&mut self, conn: ConnId, member: MemberId, from: String, to: &str, text: &str) {
-        let Some(target) = self
+    fn usage(&mut self, conn: ConnId, usage: Usage) {
+        self.send(conn, Notice::Usage { usage });
+    }
+
+    fn is_muted(&self, member: MemberId) -> bool {
+        self.members.get(&member).is_some_and(|m| m.rules.muted)
+    }
+
+    /// A plain line: to the query's partner inside a query, else to the
+    /// room, unless the member muted the room (it would talk to a room it
+    /// cannot hear).
+    fn say(&mut self, member: MemberId, conn: ConnId, from: String, text: &str) {
+        let partner = self
+            .members
+            .get(&member)
+            .and_then(|m| m.query)
+            .and_then(|id| self.members.get(&id))
+            .map(|m| m.name.clone());
+        if let Some(partner) = partner {
+            self.private(conn, member, from, &partner, text);
+            return;
+        }
+        if self.is_muted(member) {
+            self.send(conn, Notice::StillMuted);
+            return;
+        }
+        let audience = Audience {
+            sender: Some(member),
+            kind: LineKind::Chat,
+        };
+        let text = text.to_string();
+        self.broadcast(audience, Notice::Chat { from, text });
+    }
+
+    /// The member and name `name` means (lookalikes included), or the
+    /// `no-such-member` error to `conn`.
+    fn find_member(&mut self, conn: ConnId, name: &str) -> Option<(MemberId, String)> {
+        let found = self
             .names
-            .find(to)
-            .and_then(|id| self.members.get(&id).map(|m| (id, m)))
-        else {
-            let name = to.to_string();
+            .find(name)
+            .and_then(|id| self.members.get(&id).map(|m| (id, m.name.clone())));
+        if found.is_none() {
+            let name = name.to_string();
             self.send(conn, Notice::NoSuchMember { name });
+        }
+        found
+    }
+
+    /// `/nick NEW`: under the joining rules; the old name is free at once.
+    fn rename(&mut self, member: MemberId, conn: ConnId, raw: &str) {
+        let new = match self.names.check(raw, Some(member)) {
+            Ok(new) => new,
+            Err(problem) => {
+                self.send(conn, Notice::NameRejected { problem });
+                return;
+            }
+        };
+        let Some(state) = self.members.get_mut(&member) else {
             return;
         };
-        let (target_id, target_conn, to) = (target.0, target.1.conn, target.1.name.clone());
+        let old = std::mem::replace(&mut state.name, new.clone());
+        self.send(conn, Notice::NickSet { name: new.clone() });
+        if old == new {
+            return;
+        }
+        self.names.release(&old);
+        self.names.claim(&new, member);
+        let audience = Audience {
+            sender: Some(member),
+            kind: LineKind::Notice,
+        };
+        self.broadcast(
+            audience,
+            Notice::Renamed {
+                old: old.clone(),
+                new: new.clone(),
+            },
+        );
+        // The queries follow the member; their owners hear it besides the
+        // room's notice, since their lines now go to the new name.
+        let partners: Vec<ConnId> = self
+            .members
+            .values()
+            .filter(|m| m.query == Some(member))
+            .map(|m| m.conn)
+            .collect();
+        for partner in partners {
+            let (old, new) = (old.clone(), new.clone());
+            self.send(partner, Notice::QueryRenamed { old, new });
+        }
+    }
+
+    /// `/query NAME` starts a query, `/query` alone ends one.
+    fn query(&mut self, member: MemberId, conn: ConnId, name: Option<&str>) {
+        let Some(name) = name else {
+            let partner = self.members.get_mut(&member).and_then(|m| m.query.take());
+            match partner.and_then(|id| self.members.get(&id)) {
+                Some(partner) => {
+                    let name = partner.name.clone();
+                    self.send(conn, Notice::QueryEnded { name });
+                }
+                None => self.usage(conn, Usage::Query),
+            }
+            return;
+        };
+        let Some((target, name)) = self.find_member(conn, name) else {
+            return;
+        };
+        if target == member {
+            self.send(conn, Notice::PrivateToSelf);
+            return;
+        }
+        if let Some(state) = self.members.get_mut(&member) {
+            state.query = Some(target);
+        }
+        self.send(conn, Notice::QueryStarted { name });
+    }
+
+    fn set_muted(&mut self, member: MemberId, conn: ConnId, muted: bool) {
+        let Some(state) = self.members.get_mut(&member) else {
+            return;
+        };
+        state.rules.muted = muted;
+        let rules = state.rules.clone();
+        self.events.push_back(RoomEvent::Rules { conn, rules });
+        let notice = if muted {
+            Notice::MutedRoom
+        } else {
+            Notice::UnmutedRoom
+        };
+        self.send(conn, notice);
+    }
+
+    /// `/ignore NAME` (`on`) or `/unignore NAME`.
+    fn ignore(&mut self, member: MemberId, conn: ConnId, name: &str, on: bool) {
+        let Some((target, name)) = self.find_member(conn, name) else {
+            return;
+        };
+        if target == member {
+            let notice = if on {
+                Notice::IgnoreSelf
+            } else {
+                Notice::NotIgnoring { name }
+            };
+            self.send(conn, notice);
+            return;
+        }
+        let Some(state) = self.members.get_mut(&member) else {
+            return;
+        };
+        let was = state.rules.ignored.contains(&target);
+        let notice = match (on, was) {
+            (true, _) => Notice::Ignoring { name },
+            (false, true) => Notice::Unignored { name },
+            (false, false) => Notice::NotIgnoring { name },
+        };
+        if on != was {
+            if on {
+                state.rules.ignored.push(target);
+            } else {
+                state.rules.ignored.retain(|&id| id != target);
+            }
+            let rules = state.rules.clone();
+            self.events.push_back(RoomEvent::Rules { conn, rules });
+        }
+        self.send(conn, notice);
+    }
+
+    fn whois(&mut self, conn: ConnId, name: &str) {
+        let Some((target, name)) = self.find_member(conn, name) else {
+            return;
+        };
+        let Some(state) = self.members.get(&target) else {
+            return;
+        };
+        let now = self.now.unwrap_or(state.last_line_at);
+        let lang = self
+            .connections
+            .get(&state.conn)
+            .map_or(self.config.lang, |c| c.lang);
+        let notice = Notice::Whois {
+            name,
+            in_room: now.saturating_duration_since(state.joined_at),
+            idle: now.saturating_duration_since(state.last_line_at),
+            away: state.away.clone(),
+            lang,
+        };
+        self.send(conn, notice);
+    }
+
+    /// `/lang TAG`: before joining (`joined` false) the caller sends the
+    /// prompt again, in the new language. An unknown or missing tag lists
+    /// the languages. `false` when nothing was said.
+    fn change_language(&mut self, conn: ConnId, tag: &str, joined: bool) -> bool {
+        let Some(lang) = Lang::parse(tag) else {
+            // Before joining the line is not cleaned yet.
+            let asked = sanitize(tag);
+            self.send(conn, Notice::LangUnknown { asked });
+            return true;
+        };
+        let current = self.connections.get(&conn).map(|c| c.lang);
+        // Before joining, asking for the language already spoken says
+        // nothing: the real client sends its own language first thing, and
+        // a user of the server's language should see the greeting once.
+        if current == Some(lang) && !joined {
+            return false;
+        }
+        if current != Some(lang) {
+            self.set_language(conn, lang);
+        }
+        self.send(conn, Notice::LangSet { lang });
+        true
+    }
+
+    fn private(&mut self, conn: ConnId, member: MemberId, from: String, to: &str, text: &str) {
+        let Some((target_id, to)) = self.find_member(conn, to) else {
+            return;
+        };
         if target_id == member {
             self.send(conn, Notice::PrivateToSelf);
             return;
+        }
+        let Some(target) = self.members.get_mut(&target_id) else {
+            return;
+        };
+        let target_conn = target.conn;
+        // Someone who ignores the sender does not get it, and the sender is
+        // not told: it is confirmed as usual.
+        let ignored = target.rules.ignored.contains(&member);
+        let away = target.away.clone();
+        if !ignored {
+            target.reply_to = Some(member);
         }
         let text = text.to_string();
         self.events.push_back(RoomEvent::Log(LogEntry::Private {
             from: from.clone(),
             to: to.clone(),
         }));
-        self.send(target_conn, Notice::Private { from, text });
-        self.send(conn, Notice::PrivateSent { to });
+        if !ignored {
+            self.send(target_conn, Notice::Private { from, text });
+        }
+        self.send(conn, Notice::PrivateSent { to: to.clone() });
+        if let Some(reason) = away {
+            let reason = (!reason.is_empty()).then_some(reason);
+            self.send(conn, Notice::PeerAway { name: to, reason });
+        }
     }
 }
 
@@ -532,6 +978,9 @@ mod tests {
             flood: None,
             name_timeout: None,
             lang: Lang::EN,
+            history: 0,
+            timestamps: false,
+            motd: String::new(),
         }
     }
 
@@ -576,6 +1025,7 @@ mod tests {
             notice: Notice::Left {
                 name: name.into(),
                 reason,
+                stayed: Duration::ZERO,
             },
         }
     }
@@ -595,6 +1045,13 @@ mod tests {
                 from: name.into(),
                 text: text.into(),
             },
+        }
+    }
+
+    fn entry(name: &str) -> ListEntry {
+        ListEntry {
+            name: name.into(),
+            away: None,
         }
     }
 
@@ -648,7 +1105,8 @@ mod tests {
                 RoomEvent::Broadcast {
                     audience: notice_from(Some(MemberId(2))),
                     notice: Notice::Joined {
-                        name: "小明".into()
+                        name: "小明".into(),
+                        count: 2
                     }
                 },
             ]
@@ -813,7 +1271,7 @@ mod tests {
             [send(
                 2,
                 Notice::Members {
-                    names: vec!["Alice".into(), "bob".into()]
+                    members: vec![entry("Alice"), entry("bob")]
                 }
             )]
         );
@@ -1094,5 +1552,689 @@ mod tests {
             "bob joined in time; carol was never due"
         );
         assert_eq!(room.name_of(2), Some("bob"));
+    }
+
+    // Member commands, as conversations (PROTOCOL.md section 5).
+
+    fn member_room() -> Room {
+        Room::new(RoomConfig {
+            history: 3,
+            motd: "be kind".into(),
+            ..config()
+        })
+    }
+
+    fn private(to: ConnId, from: &str, text: &str) -> RoomEvent {
+        send(
+            to,
+            Notice::Private {
+                from: from.into(),
+                text: text.into(),
+            },
+        )
+    }
+
+    fn log_private(from: &str, to: &str) -> RoomEvent {
+        RoomEvent::Log(LogEntry::Private {
+            from: from.into(),
+            to: to.into(),
+        })
+    }
+
+    fn sent(to: ConnId, name: &str) -> RoomEvent {
+        send(to, Notice::PrivateSent { to: name.into() })
+    }
+
+    #[test]
+    fn nick_renames_frees_the_old_name_and_tells_everyone() {
+        let mut room = room();
+        joined(&mut room, 1, "alice");
+        joined(&mut room, 2, "bob");
+        room.line(1, "/nick Alicia", start());
+        assert_eq!(
+            drain(&mut room),
+            [
+                send(
+                    1,
+                    Notice::NickSet {
+                        name: "Alicia".into()
+                    }
+                ),
+                RoomEvent::Broadcast {
+                    audience: notice_from(Some(MemberId(1))),
+                    notice: Notice::Renamed {
+                        old: "alice".into(),
+                        new: "Alicia".into()
+                    }
+                },
+            ]
+        );
+        assert_eq!(room.name_of(1), Some("Alicia"));
+        room.line(1, "/nick BOB", start());
+        assert_eq!(
+            drain(&mut room),
+            [send(
+                1,
+                Notice::NameRejected {
+                    problem: NameProblem::Taken("BOB".into())
+                }
+            )]
+        );
+        room.line(1, "/nick", start());
+        assert_eq!(
+            drain(&mut room),
+            [send(1, Notice::Usage { usage: Usage::Nick })]
+        );
+        // The old name is free at once.
+        room.connect(3, remote(3), start());
+        drain(&mut room);
+        room.line(3, "alice", start());
+        assert!(is_welcome(&drain(&mut room)[0]));
+    }
+
+    #[test]
+    fn me_is_an_action_and_a_muted_member_is_reminded() {
+        let mut room = room();
+        joined(&mut room, 1, "alice");
+        joined(&mut room, 2, "bob");
+        room.line(1, "/me waves", start());
+        assert_eq!(
+            drain(&mut room),
+            [RoomEvent::Broadcast {
+                audience: Audience {
+                    sender: Some(MemberId(1)),
+                    kind: LineKind::Action
+                },
+                notice: Notice::Action {
+                    from: "alice".into(),
+                    text: "waves".into()
+                }
+            }]
+        );
+        room.line(1, "/mute", start());
+        assert_eq!(
+            drain(&mut room),
+            [
+                RoomEvent::Rules {
+                    conn: 1,
+                    rules: SkipRules {
+                        muted: true,
+                        ignored: vec![]
+                    }
+                },
+                send(1, Notice::MutedRoom)
+            ]
+        );
+        room.line(1, "hello?", start());
+        room.line(1, "/me shouts", start());
+        assert_eq!(
+            drain(&mut room),
+            [send(1, Notice::StillMuted), send(1, Notice::StillMuted)]
+        );
+        // Private messages still go and arrive.
+        room.line(1, "@bob psst", start());
+        assert_eq!(
+            drain(&mut room),
+            [
+                log_private("alice", "bob"),
+                private(2, "alice", "psst"),
+                sent(1, "bob")
+            ]
+        );
+        room.line(1, "/i", start());
+        assert_eq!(
+            drain(&mut room),
+            [
+                RoomEvent::Rules {
+                    conn: 1,
+                    rules: SkipRules::default()
+                },
+                send(1, Notice::UnmutedRoom)
+            ]
+        );
+        room.line(1, "/i", start());
+        assert_eq!(drain(&mut room)[1], send(1, Notice::MutedRoom));
+        room.line(1, "/unmute", start());
+        assert_eq!(drain(&mut room)[1], send(1, Notice::UnmutedRoom));
+    }
+
+    #[test]
+    fn reply_answers_the_last_private_sender() {
+        let mut room = room();
+        joined(&mut room, 1, "alice");
+        joined(&mut room, 2, "bob");
+        joined(&mut room, 3, "carol");
+        room.line(2, "/r hi", start());
+        assert_eq!(drain(&mut room), [send(2, Notice::NoOneToReply)]);
+        room.line(1, "/msg bob one", start());
+        room.line(3, "/msg bob two", start());
+        drain(&mut room);
+        room.line(2, "/reply back at you", start());
+        assert_eq!(
+            drain(&mut room),
+            [
+                log_private("bob", "carol"),
+                private(3, "bob", "back at you"),
+                sent(2, "carol")
+            ]
+        );
+        room.line(2, "/r", start());
+        assert_eq!(
+            drain(&mut room),
+            [send(
+                2,
+                Notice::Usage {
+                    usage: Usage::Reply
+                }
+            )]
+        );
+        room.disconnect(3, LeaveReason::Quit);
+        drain(&mut room);
+        room.line(2, "/r still there?", start());
+        assert_eq!(drain(&mut room), [send(2, Notice::NoOneToReply)]);
+    }
+
+    #[test]
+    fn a_query_sends_plain_lines_privately_follows_renames_and_ends() {
+        let mut room = room();
+        joined(&mut room, 1, "alice");
+        joined(&mut room, 2, "bob");
+        room.line(1, "/query", start());
+        assert_eq!(
+            drain(&mut room),
+            [send(
+                1,
+                Notice::Usage {
+                    usage: Usage::Query
+                }
+            )]
+        );
+        room.line(1, "/query carol", start());
+        assert_eq!(
+            drain(&mut room),
+            [send(
+                1,
+                Notice::NoSuchMember {
+                    name: "carol".into()
+                }
+            )]
+        );
+        room.line(1, "/query alice", start());
+        assert_eq!(drain(&mut room), [send(1, Notice::PrivateToSelf)]);
+        room.line(1, "/query BOB", start());
+        assert_eq!(
+            drain(&mut room),
+            [send(1, Notice::QueryStarted { name: "bob".into() })]
+        );
+        room.line(1, "just us", start());
+        assert_eq!(
+            drain(&mut room),
+            [
+                log_private("alice", "bob"),
+                private(2, "alice", "just us"),
+                sent(1, "bob")
+            ]
+        );
+        // Commands keep working inside a query.
+        room.line(1, "/who", start());
+        assert!(matches!(
+            &drain(&mut room)[..],
+            [RoomEvent::Send {
+                notice: Notice::Members { .. },
+                ..
+            }]
+        ));
+        room.line(2, "/nick robert", start());
+        let events = drain(&mut room);
+        assert_eq!(
+            events.last(),
+            Some(&send(
+                1,
+                Notice::QueryRenamed {
+                    old: "bob".into(),
+                    new: "robert".into()
+                }
+            ))
+        );
+        room.line(1, "still us", start());
+        assert_eq!(drain(&mut room)[1], private(2, "alice", "still us"));
+        room.line(1, "/query", start());
+        assert_eq!(
+            drain(&mut room),
+            [send(
+                1,
+                Notice::QueryEnded {
+                    name: "robert".into()
+                }
+            )]
+        );
+        room.line(1, "everyone", start());
+        assert_eq!(drain(&mut room), [chat(1, "alice", "everyone")]);
+        // The partner leaving ends it, after the room's leave notice.
+        room.line(1, "/query robert", start());
+        drain(&mut room);
+        room.disconnect(2, LeaveReason::Quit);
+        let events = drain(&mut room);
+        assert_eq!(
+            events[events.len() - 2..],
+            [
+                left("robert", LeaveReason::Quit),
+                send(
+                    1,
+                    Notice::QueryPartnerLeft {
+                        name: "robert".into()
+                    }
+                )
+            ]
+        );
+        room.line(1, "back in the room", start());
+        assert_eq!(drain(&mut room), [chat(1, "alice", "back in the room")]);
+    }
+
+    #[test]
+    fn ignore_skips_lines_and_drops_private_messages_silently() {
+        let mut room = room();
+        joined(&mut room, 1, "alice");
+        joined(&mut room, 2, "bob");
+        room.line(1, "/ignore", start());
+        assert_eq!(
+            drain(&mut room),
+            [send(1, Notice::IgnoreList { names: vec![] })]
+        );
+        room.line(1, "/ignore alice", start());
+        assert_eq!(drain(&mut room), [send(1, Notice::IgnoreSelf)]);
+        // Matched like names: a lookalike is the same member.
+        room.line(1, "/ignore ＢＯＢ", start());
+        assert_eq!(
+            drain(&mut room),
+            [
+                RoomEvent::Rules {
+                    conn: 1,
+                    rules: SkipRules {
+                        muted: false,
+                        ignored: vec![MemberId(2)]
+                    }
+                },
+                send(1, Notice::Ignoring { name: "bob".into() })
+            ]
+        );
+        room.line(2, "/msg alice are you there", start());
+        assert_eq!(
+            drain(&mut room),
+            [log_private("bob", "alice"), sent(2, "alice")],
+            "not delivered, confirmed as usual"
+        );
+        // A rename changes nothing: ignores follow the member.
+        room.line(2, "/nick robert", start());
+        drain(&mut room);
+        room.line(1, "/ignore", start());
+        assert_eq!(
+            drain(&mut room),
+            [send(
+                1,
+                Notice::IgnoreList {
+                    names: vec!["robert".into()]
+                }
+            )]
+        );
+        room.line(1, "/unignore robert", start());
+        assert_eq!(
+            drain(&mut room),
+            [
+                RoomEvent::Rules {
+                    conn: 1,
+                    rules: SkipRules::default()
+                },
+                send(
+                    1,
+                    Notice::Unignored {
+                        name: "robert".into()
+                    }
+                )
+            ]
+        );
+        room.line(1, "/unignore robert", start());
+        assert_eq!(
+            drain(&mut room),
+            [send(
+                1,
+                Notice::NotIgnoring {
+                    name: "robert".into()
+                }
+            )]
+        );
+        room.line(1, "/unignore", start());
+        assert_eq!(
+            drain(&mut room),
+            [send(
+                1,
+                Notice::Usage {
+                    usage: Usage::Unignore
+                }
+            )]
+        );
+        // An ignore ends when the ignored member leaves.
+        room.line(1, "/ignore robert", start());
+        drain(&mut room);
+        room.disconnect(2, LeaveReason::Quit);
+        let events = drain(&mut room);
+        assert_eq!(
+            events.last(),
+            Some(&RoomEvent::Rules {
+                conn: 1,
+                rules: SkipRules::default()
+            })
+        );
+    }
+
+    #[test]
+    fn away_shows_in_list_and_tells_private_senders() {
+        let mut room = room();
+        joined(&mut room, 1, "alice");
+        joined(&mut room, 2, "bob");
+        room.line(2, "/away lunch", start());
+        assert_eq!(
+            drain(&mut room),
+            [send(
+                2,
+                Notice::AwaySet {
+                    reason: Some("lunch".into())
+                }
+            )]
+        );
+        room.line(1, "/list", start());
+        assert_eq!(
+            drain(&mut room),
+            [send(
+                1,
+                Notice::Members {
+                    members: vec![
+                        entry("alice"),
+                        ListEntry {
+                            name: "bob".into(),
+                            away: Some("lunch".into())
+                        }
+                    ]
+                }
+            )]
+        );
+        room.line(1, "@bob hungry?", start());
+        assert_eq!(
+            drain(&mut room),
+            [
+                log_private("alice", "bob"),
+                private(2, "alice", "hungry?"),
+                sent(1, "bob"),
+                send(
+                    1,
+                    Notice::PeerAway {
+                        name: "bob".into(),
+                        reason: Some("lunch".into())
+                    }
+                )
+            ]
+        );
+        room.line(2, "/away", start());
+        assert_eq!(
+            drain(&mut room),
+            [send(2, Notice::AwaySet { reason: None })]
+        );
+        room.line(1, "@bob now?", start());
+        assert_eq!(
+            drain(&mut room)[3],
+            send(
+                1,
+                Notice::PeerAway {
+                    name: "bob".into(),
+                    reason: None
+                }
+            )
+        );
+        room.line(2, "/back", start());
+        assert_eq!(drain(&mut room), [send(2, Notice::Back)]);
+        room.line(1, "@bob back?", start());
+        assert_eq!(drain(&mut room).len(), 3, "no away line any more");
+    }
+
+    #[test]
+    fn whois_tells_time_in_the_room_idle_time_away_and_language() {
+        let mut room = room();
+        joined(&mut room, 1, "alice");
+        room.connect(2, remote(2), at_ms(1_000));
+        let zh = Lang::parse("zh-CN").expect("shipped");
+        room.line(2, "/lang zh-CN", at_ms(1_000));
+        room.line(2, "bob", at_ms(1_000));
+        room.line(2, "hello", at_ms(61_000));
+        room.line(2, "/away", at_ms(62_000));
+        drain(&mut room);
+        room.set_clock(at_ms(121_000), LocalTime::new(12, 0));
+        room.line(1, "/whois Bob", at_ms(121_000));
+        assert_eq!(
+            drain(&mut room),
+            [send(
+                1,
+                Notice::Whois {
+                    name: "bob".into(),
+                    in_room: Duration::from_secs(120),
+                    idle: Duration::from_secs(59),
+                    away: Some(String::new()),
+                    lang: zh,
+                }
+            )]
+        );
+        room.line(1, "/whois", start());
+        assert_eq!(
+            drain(&mut room),
+            [send(
+                1,
+                Notice::Usage {
+                    usage: Usage::Whois
+                }
+            )]
+        );
+        room.line(1, "/whois nobody", start());
+        assert_eq!(
+            drain(&mut room),
+            [send(
+                1,
+                Notice::NoSuchMember {
+                    name: "nobody".into()
+                }
+            )]
+        );
+    }
+
+    #[test]
+    fn lang_works_before_joining_and_lists_the_languages_when_unknown() {
+        let mut room = room();
+        room.connect(1, remote(1), start());
+        drain(&mut room);
+        // The language already spoken: nothing to say, no second prompt.
+        room.line(1, "/lang en", start());
+        assert_eq!(drain(&mut room), []);
+        let zh = Lang::parse("zh-CN").expect("shipped");
+        room.line(1, "/lang zh", start());
+        assert_eq!(
+            drain(&mut room),
+            [
+                RoomEvent::Language { conn: 1, lang: zh },
+                send(1, Notice::LangSet { lang: zh }),
+                send(1, Notice::NamePrompt)
+            ]
+        );
+        room.line(1, "/lang fr\u{1b}[2J", start());
+        assert_eq!(
+            drain(&mut room),
+            [
+                send(1, Notice::LangUnknown { asked: "fr".into() }),
+                send(1, Notice::NamePrompt)
+            ]
+        );
+        room.line(1, "alice", start());
+        drain(&mut room);
+        room.line(1, "/lang zh-CN", start());
+        assert_eq!(
+            drain(&mut room),
+            [send(1, Notice::LangSet { lang: zh })],
+            "once joined, always confirmed"
+        );
+        room.line(1, "/lang", start());
+        assert_eq!(
+            drain(&mut room),
+            [send(
+                1,
+                Notice::LangUnknown {
+                    asked: String::new()
+                }
+            )]
+        );
+    }
+
+    #[test]
+    fn timestamps_are_per_connection() {
+        let mut room = room();
+        joined(&mut room, 1, "alice");
+        room.line(1, "/timestamps on", start());
+        assert_eq!(
+            drain(&mut room),
+            [
+                RoomEvent::Timestamps { conn: 1, on: true },
+                send(1, Notice::TimestampsSet { on: true })
+            ]
+        );
+        room.line(1, "/timestamps sometimes", start());
+        assert_eq!(
+            drain(&mut room),
+            [send(
+                1,
+                Notice::Usage {
+                    usage: Usage::Timestamps
+                }
+            )]
+        );
+    }
+
+    #[test]
+    fn joining_shows_the_motd_then_the_history_then_the_live_room() {
+        let mut room = member_room();
+        room.set_clock(start(), LocalTime::new(9, 5));
+        joined(&mut room, 1, "alice");
+        joined(&mut room, 2, "bob");
+        room.line(1, "one", start());
+        room.line(2, "/msg alice secret", start());
+        room.line(2, "/me two", start());
+        room.set_clock(start(), LocalTime::new(9, 6));
+        room.admin_line("three");
+        room.line(1, "four", start());
+        drain(&mut room);
+        room.connect(3, remote(3), start());
+        room.line(3, "carol", start());
+        let past = |at: LocalTime, line: Notice| {
+            send(
+                3,
+                Notice::Past {
+                    at,
+                    line: Box::new(line),
+                },
+            )
+        };
+        let (early, late) = (LocalTime::new(9, 5), LocalTime::new(9, 6));
+        let events = drain(&mut room);
+        assert_eq!(
+            events[2..],
+            [
+                send(
+                    3,
+                    Notice::Welcome {
+                        name: "carol".into(),
+                        others: 2
+                    }
+                ),
+                send(
+                    3,
+                    Notice::Motd {
+                        text: "be kind".into()
+                    }
+                ),
+                send(3, Notice::History { count: 3 }),
+                past(
+                    early,
+                    Notice::Action {
+                        from: "bob".into(),
+                        text: "two".into()
+                    }
+                ),
+                past(
+                    late,
+                    Notice::Admin {
+                        text: "three".into()
+                    }
+                ),
+                past(
+                    late,
+                    Notice::Chat {
+                        from: "alice".into(),
+                        text: "four".into()
+                    }
+                ),
+                RoomEvent::Subscribe {
+                    conn: 3,
+                    member: MemberId(3)
+                },
+                RoomEvent::Broadcast {
+                    audience: notice_from(Some(MemberId(3))),
+                    notice: Notice::Joined {
+                        name: "carol".into(),
+                        count: 3
+                    }
+                },
+            ],
+            "the last 3 room lines, no private message, no notice"
+        );
+        room.line(3, "/motd", start());
+        assert_eq!(
+            drain(&mut room),
+            [send(
+                3,
+                Notice::Motd {
+                    text: "be kind".into()
+                }
+            )]
+        );
+        let mut quiet = Room::new(config());
+        joined(&mut quiet, 1, "alice");
+        quiet.line(1, "hi", start());
+        quiet.line(1, "/motd", start());
+        drain(&mut quiet);
+        quiet.connect(2, remote(2), start());
+        quiet.line(2, "bob", start());
+        let events = drain(&mut quiet);
+        assert!(
+            matches!(events[3], RoomEvent::Subscribe { .. }),
+            "{events:?}"
+        );
+    }
+
+    #[test]
+    fn a_departure_says_how_long_the_member_stayed() {
+        let mut room = room();
+        joined(&mut room, 1, "alice");
+        room.connect(2, remote(2), at_ms(5_000));
+        room.line(2, "bob", at_ms(5_000));
+        drain(&mut room);
+        room.set_clock(at_ms(95_000), LocalTime::default());
+        room.disconnect(2, LeaveReason::Lost);
+        let events = drain(&mut room);
+        assert_eq!(
+            events.last(),
+            Some(&RoomEvent::Broadcast {
+                audience: notice_from(None),
+                notice: Notice::Left {
+                    name: "bob".into(),
+                    reason: LeaveReason::Lost,
+                    stayed: Duration::from_secs(90)
+                }
+            })
+        );
     }
 }

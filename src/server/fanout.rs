@@ -3,11 +3,13 @@
 //! and writes them, and nothing here decides policy beyond measuring who is
 //! too far behind.
 //!
-//! - A broadcast is rendered once per language in use and stored once, in
-//!   that language's `Backlog`, with its `Audience`. Each member keeps a
-//!   cursor into its language's backlog and applies its `SkipRules` (its
-//!   own lines, mute, ignore) as the cursor walks, so filtering never
-//!   copies per member.
+//! - A broadcast is rendered once per variant in use and stored once, in
+//!   that variant's `Backlog`, with its `Audience`. A variant is a language
+//!   and a timestamp choice (`[HH:MM] ` before room lines, or not): with
+//!   two languages, at most four renderings of a line, whatever the number
+//!   of members. Each member keeps a cursor into its variant's backlog and
+//!   applies its `SkipRules` (its own lines, mute, ignore) as the cursor
+//!   walks, so filtering never copies per member.
 //! - Replies and private messages (`send`) go to a connection's own queue,
 //!   each segment marked with the backlog offset it must follow, so they
 //!   interleave with the feed in the order the room queued them.
@@ -41,7 +43,7 @@ use rustix::net::{SendAncillaryBuffer, SendFlags};
 use super::backlog::Backlog;
 use crate::i18n::{Lang, Localizers};
 use crate::render::render;
-use crate::room::{Audience, ConnId, MemberId, Notice, SkipRules};
+use crate::room::{Audience, ConnId, LineKind, LocalTime, MemberId, Notice, SkipRules};
 
 /// The pause after a walk over every member, as a share of the walk's
 /// time: latency traded for fewer writes. Measured with chatroom-bench
@@ -74,7 +76,7 @@ pub enum Flushed {
     Broken,
 }
 
-/// Where a member stands in its language's backlog.
+/// Where a member stands in its variant's backlog.
 #[derive(Debug)]
 struct Feed {
     member: MemberId,
@@ -162,10 +164,24 @@ enum Cut {
 struct Outlet {
     socket: TcpStream,
     lang: Lang,
+    /// Whether room lines reach it with `[HH:MM] `.
+    stamps: bool,
     queue: Queue,
     /// Already on the list of connections to flush this turn.
     touched: bool,
     lag: Option<Lag>,
+}
+
+impl Outlet {
+    /// Its variant's index in `FanOut::variants`.
+    fn slot(&self) -> usize {
+        slot(self.lang, self.stamps)
+    }
+}
+
+/// The index of the variant of `lang` with or without timestamps.
+fn slot(lang: Lang, stamps: bool) -> usize {
+    lang.index() * 2 + usize::from(stamps)
 }
 
 impl Queue {
@@ -368,7 +384,8 @@ impl Queue {
     }
 }
 
-/// Rendering variant state: one per language.
+/// Rendering variant state: one per language and timestamp choice,
+/// indexed by `slot`.
 #[derive(Debug, Default)]
 struct Variant {
     backlog: Backlog,
@@ -385,7 +402,11 @@ pub struct FanOut {
     localizers: Localizers,
     /// What a new connection is rendered in.
     default_lang: Lang,
-    /// Indexed by `Lang::index`.
+    /// Whether a new connection gets timestamps.
+    default_stamps: bool,
+    /// The time of day room lines are stamped with, set every turn.
+    local: LocalTime,
+    /// Indexed by `slot`.
     variants: Vec<Variant>,
     outlets: HashMap<ConnId, Outlet, BuildHasherDefault<IdHasher>>,
     /// Connections to flush this turn.
@@ -399,16 +420,22 @@ pub struct FanOut {
     lagging: Vec<ConnId>,
     /// Reused render buffer.
     line: String,
+    /// Reused buffer for the timestamped rendering.
+    stamped: String,
     /// Reused write plan.
     pieces: Vec<Piece>,
 }
 
 impl FanOut {
-    pub fn new(default_lang: Lang, max_queue_bytes: usize) -> Self {
+    pub fn new(default_lang: Lang, default_stamps: bool, max_queue_bytes: usize) -> Self {
         FanOut {
             localizers: Localizers::default(),
             default_lang,
-            variants: Lang::all().map(|_| Variant::default()).collect(),
+            default_stamps,
+            local: LocalTime::default(),
+            variants: Lang::all()
+                .flat_map(|_| [Variant::default(), Variant::default()])
+                .collect(),
             outlets: HashMap::default(),
             touched: Vec::new(),
             grew: false,
@@ -416,6 +443,7 @@ impl FanOut {
             max_queue_bytes,
             lagging: Vec::new(),
             line: String::new(),
+            stamped: String::new(),
             pieces: Vec::with_capacity(MAX_SLICES),
         }
     }
@@ -425,6 +453,7 @@ impl FanOut {
         let outlet = Outlet {
             socket,
             lang: self.default_lang,
+            stamps: self.default_stamps,
             queue: Queue::default(),
             touched: false,
             lag: None,
@@ -442,7 +471,7 @@ impl FanOut {
         let outlet = self.outlets.remove(&conn)?;
         if let Some(feed) = &outlet.queue.feed {
             if feed.until.is_none() {
-                self.variants[outlet.lang.index()].members -= 1;
+                self.variants[outlet.slot()].members -= 1;
             }
             // Its cursor may have held the backlog back: the next walk
             // releases what nobody needs.
@@ -458,7 +487,7 @@ impl FanOut {
         };
         self.line.clear();
         render(self.localizers.get(outlet.lang), notice, &mut self.line);
-        let backlog = &self.variants[outlet.lang.index()].backlog;
+        let backlog = &self.variants[outlet.slot()].backlog;
         outlet.queue.push(self.line.as_bytes(), backlog);
         touch(&mut self.touched, outlet, to);
     }
@@ -468,7 +497,7 @@ impl FanOut {
         let Some(outlet) = self.outlets.get_mut(&conn) else {
             return;
         };
-        let variant = &mut self.variants[outlet.lang.index()];
+        let variant = &mut self.variants[outlet.slot()];
         variant.members += 1;
         outlet.queue.feed = Some(Feed {
             member,
@@ -484,7 +513,7 @@ impl FanOut {
         let Some(outlet) = self.outlets.get_mut(&conn) else {
             return;
         };
-        let variant = &mut self.variants[outlet.lang.index()];
+        let variant = &mut self.variants[outlet.slot()];
         if let Some(feed) = outlet
             .queue
             .feed
@@ -497,21 +526,54 @@ impl FanOut {
         touch(&mut self.touched, outlet, conn);
     }
 
-    /// Appends a broadcast to every language's backlog that has members,
-    /// rendered once each. Returns it rendered in `log_lang`, for the log.
+    /// The time of day from now on; the reactor sets it every turn.
+    pub fn set_clock(&mut self, local: LocalTime) {
+        self.local = local;
+    }
+
+    /// Appends a broadcast to every variant's backlog that has members,
+    /// rendered once per language (the timestamped variant puts the time
+    /// in front of that rendering). Returns it rendered in `log_lang`,
+    /// without the time, for the log.
     pub fn broadcast(&mut self, audience: Audience, notice: &Notice, log_lang: Lang) -> &str {
+        let room_line = matches!(
+            audience.kind,
+            LineKind::Chat | LineKind::Action | LineKind::Admin
+        );
         // The log's language last, so that `line` holds it at the end.
         let others = Lang::all().filter(|&lang| lang != log_lang);
         for lang in others.chain(std::iter::once(log_lang)) {
-            if lang != log_lang && self.variants[lang.index()].members == 0 {
+            let (plain, stamped) = (slot(lang, false), slot(lang, true));
+            let plain_used = self.variants[plain].members > 0;
+            let stamped_used = self.variants[stamped].members > 0;
+            if lang != log_lang && !plain_used && !stamped_used {
                 continue;
             }
             self.line.clear();
             render(self.localizers.get(lang), notice, &mut self.line);
-            let variant = &mut self.variants[lang.index()];
-            if variant.members > 0 {
+            if plain_used {
+                let variant = &mut self.variants[plain];
                 variant.backlog.append(self.line.as_bytes(), audience);
                 variant.appended += self.line.len();
+                self.grew = true;
+            }
+            if stamped_used {
+                let bytes = if room_line {
+                    self.stamped.clear();
+                    self.stamped.push('[');
+                    let _ = std::fmt::Write::write_fmt(
+                        &mut self.stamped,
+                        format_args!("{}", self.local),
+                    );
+                    self.stamped.push_str("] ");
+                    self.stamped.push_str(&self.line);
+                    self.stamped.as_bytes()
+                } else {
+                    self.line.as_bytes()
+                };
+                let variant = &mut self.variants[stamped];
+                variant.backlog.append(bytes, audience);
+                variant.appended += bytes.len();
                 self.grew = true;
             }
         }
@@ -529,23 +591,39 @@ impl FanOut {
         }
     }
 
-    /// From now on everything for `conn` is rendered in `lang`. What it is
-    /// owed in the old language is copied to its own queue (a rare call),
-    /// and its cursor moves to the new language's backlog.
+    /// From now on everything for `conn` is rendered in `lang`.
     pub fn set_language(&mut self, conn: ConnId, lang: Lang) {
+        if let Some(stamps) = self.outlets.get(&conn).map(|outlet| outlet.stamps) {
+            self.move_to(conn, lang, stamps);
+        }
+    }
+
+    /// From now on room lines reach `conn` with `[HH:MM] ` (`on`) or not.
+    pub fn set_timestamps(&mut self, conn: ConnId, on: bool) {
+        if let Some(lang) = self.outlets.get(&conn).map(|outlet| outlet.lang) {
+            self.move_to(conn, lang, on);
+        }
+    }
+
+    /// Moves `conn` to another variant. What it is owed in the old one is
+    /// copied to its own queue (a rare call), and its cursor moves to the
+    /// end of the new variant's backlog.
+    fn move_to(&mut self, conn: ConnId, lang: Lang, stamps: bool) {
         let Some(outlet) = self.outlets.get_mut(&conn) else {
             return;
         };
-        if outlet.lang == lang {
+        if outlet.lang == lang && outlet.stamps == stamps {
             return;
         }
-        let old = outlet.lang.index();
+        let old = outlet.slot();
         let owed = outlet
             .queue
             .take_all(&self.variants[old].backlog, &mut self.pieces);
         outlet.lang = lang;
+        outlet.stamps = stamps;
+        let new_slot = outlet.slot();
         if let Some(feed) = outlet.queue.feed.as_mut() {
-            let new = &mut self.variants[lang.index()];
+            let new = &mut self.variants[new_slot];
             let end = new.backlog.end();
             if feed.until.is_none() {
                 new.members += 1;
@@ -569,7 +647,7 @@ impl FanOut {
         let Some(outlet) = self.outlets.get_mut(&conn) else {
             return;
         };
-        let variant = &mut self.variants[outlet.lang.index()];
+        let variant = &mut self.variants[outlet.slot()];
         let queue = &mut outlet.queue;
         let in_own_line = queue.cut == Some(Cut::Own);
         let keep = if in_own_line {
@@ -604,7 +682,7 @@ impl FanOut {
     /// Whether `conn` has bytes waiting for its socket.
     pub fn wants_write(&self, conn: ConnId) -> bool {
         self.outlets.get(&conn).is_some_and(|outlet| {
-            let backlog = &self.variants[outlet.lang.index()].backlog;
+            let backlog = &self.variants[outlet.slot()].backlog;
             outlet.queue.has_work(backlog)
         })
     }
@@ -673,7 +751,7 @@ impl FanOut {
             let started = Instant::now();
             let mut oldest: Vec<u64> = variants.iter().map(|v| v.backlog.end()).collect();
             for (&conn, outlet) in outlets.iter_mut() {
-                let index = outlet.lang.index();
+                let index = outlet.slot();
                 let backlog = &variants[index].backlog;
                 if outlet.touched || outlet.queue.has_work(backlog) {
                     outlet.touched = false;
@@ -698,7 +776,7 @@ impl FanOut {
                     continue;
                 };
                 outlet.touched = false;
-                let backlog = &variants[outlet.lang.index()].backlog;
+                let backlog = &variants[outlet.slot()].backlog;
                 let flushed = flush_one(outlet, backlog, pieces, now, &limits);
                 track_lag(lagging, conn, outlet);
                 out.push((conn, flushed));

@@ -3,11 +3,13 @@
 //!
 //! `reactor` is the loop (accept, read, feed the room, close); `fanout`
 //! how the room's events reach the sockets (backlogs per language, member
-//! cursors and skip rules, paced `sendmsg`); `backlog` one language's
-//! broadcasts, stored once; `conn` one connection's read side; `console`
-//! stdin; `log` stdout, bounded and never waited for.
+//! cursors and skip rules, paced `sendmsg`); `backlog` one rendering
+//! variant's broadcasts, stored once; `conn` one connection's read side;
+//! `console` stdin; `log` stdout, bounded and never waited for; `clock`
+//! the local time of day (the only use of the C library's time zones).
 
 mod backlog;
+mod clock;
 mod conn;
 mod console;
 mod fanout;
@@ -96,11 +98,15 @@ pub fn run<'a>(
             per_second: u32::try_from(rate.get()).unwrap_or(u32::MAX),
         }),
         name_timeout: settings.name_timeout,
+        history: settings.history,
+        timestamps: settings.timestamps,
+        motd: settings.motd.clone(),
     });
     raise_fd_limit();
     let limits = Limits {
         max_line_bytes: settings.max_line_bytes,
         max_queue_bytes: settings.max_queue_bytes,
+        timestamps: settings.timestamps,
     };
     reactor::Reactor::new(listener, room, localizer, log, limits, use_console)
         .and_then(reactor::Reactor::run)

@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use polling::{Event, Events, Poller};
 
+use super::clock::WallClock;
 use super::conn::{Conn, Interest, ReadOutcome};
 use super::console::{Console, ConsoleInput};
 use super::fanout::{FanOut, Flushed, IdHasher};
@@ -63,6 +64,8 @@ const KEEPALIVE_PROBES: u32 = 6;
 pub struct Limits {
     pub max_line_bytes: usize,
     pub max_queue_bytes: usize,
+    /// Whether a new connection gets timestamps (`server.timestamps`).
+    pub timestamps: bool,
 }
 
 /// What the reactor does at a deadline of its own.
@@ -95,6 +98,8 @@ pub struct Reactor<'a> {
     next_id: ConnId,
     /// The time this loop turn started: the room's clock.
     now: Instant,
+    /// The local time of day, handed to the room and the fan-out each turn.
+    wall: WallClock,
     timers: Timers<ServerTimer>,
     /// Connections to re-arm at the end of this turn.
     rearm: Vec<ConnId>,
@@ -144,13 +149,14 @@ impl<'a> Reactor<'a> {
             signals,
             conns: HashMap::default(),
             room,
-            fanout: FanOut::new(log_lang, limits.max_queue_bytes),
+            fanout: FanOut::new(log_lang, limits.timestamps, limits.max_queue_bytes),
             localizer,
             log_lang,
             log,
             limits,
             next_id: FIRST_CLIENT,
             now: Instant::now(),
+            wall: WallClock::default(),
             timers: Timers::default(),
             rearm: Vec::new(),
             held_back: Vec::new(),
@@ -180,6 +186,9 @@ impl<'a> Reactor<'a> {
                 .map(|at| at.saturating_duration_since(Instant::now()));
             self.poller.wait(&mut events, timeout)?;
             self.now = Instant::now();
+            let local = self.wall.now();
+            self.room.set_clock(self.now, local);
+            self.fanout.set_clock(local);
             for event in events.iter() {
                 match event.key {
                     LISTENER => self.accept_all()?,
@@ -405,6 +414,7 @@ impl<'a> Reactor<'a> {
                 }
                 RoomEvent::Rules { conn, rules } => self.fanout.set_rules(conn, rules),
                 RoomEvent::Language { conn, lang } => self.fanout.set_language(conn, lang),
+                RoomEvent::Timestamps { conn, on } => self.fanout.set_timestamps(conn, on),
                 RoomEvent::Discard { conn } => self.fanout.discard(conn),
                 RoomEvent::Close { conn } => self.close_gracefully(conn),
                 RoomEvent::Log(LogEntry::Private { from, to }) => {

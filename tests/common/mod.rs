@@ -47,13 +47,15 @@ pub fn settings_file(text: &str) -> PathBuf {
 /// from the message ids and arguments the server itself uses.
 pub struct Text {
     localizer: Localizer,
+    lang: String,
 }
 
 impl Text {
     pub fn new(lang: &str) -> Text {
-        let lang = parse_lang(lang).expect("a shipped language");
+        let tag = parse_lang(lang).expect("a shipped language");
         Text {
-            localizer: Localizer::new(&lang),
+            localizer: Localizer::new(&tag),
+            lang: lang.to_string(),
         }
     }
 
@@ -90,8 +92,30 @@ impl Text {
         self.notice(id, &[("name", name.into())])
     }
 
-    pub fn joined(&self, name: &str) -> String {
-        self.named("joined", name)
+    /// The join notice of `name`, whatever the count it gives (see
+    /// `joined_count` for an exact one).
+    pub fn joined(&self, name: &str) -> Expected {
+        Expected {
+            lang: self.lang.clone(),
+            kind: ExpectedKind::Joined { name: name.into() },
+        }
+    }
+
+    /// The join notice of `name` with `count` in the room now.
+    pub fn joined_count(&self, name: &str, count: usize) -> String {
+        self.notice("joined", &[("name", name.into()), ("count", count.into())])
+    }
+
+    /// The leave notice `id` (`left-quit`, ...) of `name`, however long it
+    /// stayed.
+    pub fn left(&self, id: &str, name: &str) -> Expected {
+        Expected {
+            lang: self.lang.clone(),
+            kind: ExpectedKind::Left {
+                id: id.into(),
+                name: name.into(),
+            },
+        }
     }
 
     /// The welcome `name` gets with `others` already in the room.
@@ -167,6 +191,71 @@ impl Text {
     }
 }
 
+/// A notice whose every argument a test cannot know (how many are in the
+/// room, how long a member stayed): matches the notice with those left
+/// open. A `String` compares equal to it when it matches.
+#[derive(Debug, Clone)]
+pub struct Expected {
+    lang: String,
+    kind: ExpectedKind,
+}
+
+#[derive(Debug, Clone)]
+enum ExpectedKind {
+    Joined { name: String },
+    Left { id: String, name: String },
+}
+
+impl Expected {
+    pub fn matches(&self, line: &str) -> bool {
+        let text = Text::new(&self.lang);
+        match &self.kind {
+            ExpectedKind::Joined { name } => {
+                text.is_notice_with_number(line, "joined", &[("name", name.into())], "count")
+            }
+            ExpectedKind::Left { id, name } => line.strip_prefix("* ").is_some_and(|rest| {
+                text.pattern(id, &[("name", name.into())], &["stayed"])
+                    .matches(rest)
+            }),
+        }
+    }
+}
+
+impl PartialEq<Expected> for String {
+    fn eq(&self, expected: &Expected) -> bool {
+        expected.matches(self)
+    }
+}
+
+impl PartialEq<Expected> for &str {
+    fn eq(&self, expected: &Expected) -> bool {
+        expected.matches(self)
+    }
+}
+
+/// What `expect_line` waits for: an exact line, or an `Expected`.
+pub trait LineMatch: std::fmt::Debug {
+    fn is(&self, line: &str) -> bool;
+}
+
+impl LineMatch for str {
+    fn is(&self, line: &str) -> bool {
+        self == line
+    }
+}
+
+impl LineMatch for String {
+    fn is(&self, line: &str) -> bool {
+        self == line
+    }
+}
+
+impl LineMatch for Expected {
+    fn is(&self, line: &str) -> bool {
+        self.matches(line)
+    }
+}
+
 /// Lines a child printed, collected by a thread so the child never blocks
 /// on a full pipe.
 pub struct LineStream {
@@ -218,10 +307,10 @@ impl LineStream {
     }
 
     /// Skips lines until one is exactly `wanted`, and returns it.
-    pub fn expect_line(&mut self, wanted: &str) -> String {
+    pub fn expect_line(&mut self, wanted: &(impl LineMatch + ?Sized)) -> String {
         loop {
             match self.next_line() {
-                Some(line) if line == wanted => return line,
+                Some(line) if wanted.is(&line) => return line,
                 Some(_) => continue,
                 None => panic!("EOF before the line {wanted:?}; seen: {:#?}", self.seen),
             }
@@ -496,12 +585,12 @@ impl Peer {
 
     /// Skips lines until one is exactly `wanted` (a whole notice, say);
     /// returns it.
-    pub fn expect_line(&mut self, wanted: &str) -> String {
+    pub fn expect_line(&mut self, wanted: &(impl LineMatch + ?Sized)) -> String {
         loop {
             let line = self
                 .read_line()
                 .unwrap_or_else(|| panic!("EOF before {wanted:?}; seen: {:#?}", self.seen));
-            if line == wanted {
+            if wanted.is(&line) {
                 return line;
             }
         }
