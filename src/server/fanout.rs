@@ -26,7 +26,8 @@
 //!   `HOLD_GRACE`, so one that stopped reading does not stall everyone. It
 //!   is reported too slow only when it does not catch up: no progress for
 //!   `STALL_LIMIT`, still lagging after `LAG_LIMIT`, or owing more than
-//!   twice `max_queue_bytes` (the bound on memory).
+//!   twice `max_queue_bytes` (the bound on memory) once it no longer holds
+//!   the room.
 //!
 //! Sockets are owned here; the reactor borrows them to read and to
 //! register them with the poller.
@@ -886,9 +887,6 @@ fn flush_one(
     } else {
         bound
     };
-    if owed > limits.hard {
-        return Flushed::TooSlow;
-    }
     match &mut outlet.lag {
         Some(_) if owed < limits.low => outlet.lag = None,
         Some(lag) if progressed => lag.progress_at = now,
@@ -899,6 +897,13 @@ fn flush_one(
             })
         }
         _ => {}
+    }
+    // Past the memory bound only a member that no longer holds the room
+    // is dropped: one still reading has the room wait for it, so what it
+    // owes stops growing (a burst of private messages to it, read in one
+    // turn, can pass the bound before it was ever measured).
+    if owed > limits.hard && outlet.lag.is_some_and(|lag| !lag.holds_room(now)) {
+        return Flushed::TooSlow;
     }
     Flushed::Waiting
 }
