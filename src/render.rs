@@ -9,7 +9,10 @@
 use std::time::Duration;
 
 use crate::i18n::{Lang, Localizer};
-use crate::room::{LeaveReason, ListEntry, NameProblem, Notice, Usage, MAX_NAME_CHARS};
+use crate::room::{
+    BanRow, ConsoleUsage, LeaveReason, ListEntry, NameProblem, Notice, OperatorRow, Usage,
+    MAX_NAME_CHARS,
+};
 
 /// Appends `notice`, rendered, to `out`: every line ends in `\n`.
 pub fn render(localizer: &Localizer, notice: &Notice, out: &mut String) {
@@ -68,14 +71,24 @@ pub fn render(localizer: &Localizer, notice: &Notice, out: &mut String) {
             reason,
             stayed,
         } => {
-            let id = match reason {
-                LeaveReason::Quit => "left-quit",
-                LeaveReason::Lost => "left-lost",
-                LeaveReason::TooSlow => "left-too-slow",
-                LeaveReason::Flood => "left-flood",
+            let (id, said) = match reason {
+                LeaveReason::Quit => ("left-quit", ""),
+                LeaveReason::Lost => ("left-lost", ""),
+                LeaveReason::TooSlow => ("left-too-slow", ""),
+                LeaveReason::Flood => ("left-flood", ""),
+                LeaveReason::Kicked { reason } if reason.is_empty() => ("left-kicked", ""),
+                LeaveReason::Kicked { reason } => ("left-kicked-reason", reason.as_str()),
+                LeaveReason::Banned => ("left-banned", ""),
             };
             let stayed = duration(localizer, *stayed);
-            tr(id, &[("name", name.into()), ("stayed", stayed.into())])
+            tr(
+                id,
+                &[
+                    ("name", name.into()),
+                    ("stayed", stayed.into()),
+                    ("reason", said.into()),
+                ],
+            )
         }
         Notice::PrivateSent { to } => tr("private-sent", &[("name", to.into())]),
         Notice::PrivateUsage => tr("private-usage", &[]),
@@ -195,6 +208,96 @@ pub fn render(localizer: &Localizer, notice: &Notice, out: &mut String) {
         Notice::TimestampsSet { on: true } => tr("timestamps-on", &[]),
         Notice::TimestampsSet { on: false } => tr("timestamps-off", &[]),
         Notice::History { count } => tr("history", &[("count", (*count).into())]),
+        Notice::KickedYou { reason } if reason.is_empty() => tr("kicked-you", &[]),
+        Notice::KickedYou { reason } => tr("kicked-you-reason", &[("reason", reason.into())]),
+        Notice::BannedYou { minutes, reason } => {
+            let how_long = ban_length(localizer, *minutes);
+            if reason.is_empty() {
+                tr("banned-you", &[("how_long", how_long.into())])
+            } else {
+                tr(
+                    "banned-you-reason",
+                    &[("how_long", how_long.into()), ("reason", reason.into())],
+                )
+            }
+        }
+        Notice::SilencedYou => tr("silenced-you", &[]),
+        Notice::UnsilencedYou => tr("unsilenced-you", &[]),
+        Notice::Silenced => tr("silenced", &[]),
+        Notice::NameBanned { name, minutes } => tr(
+            "name-banned",
+            &[
+                ("name", name.into()),
+                ("how_long", ban_length(localizer, *minutes).into()),
+            ],
+        ),
+        Notice::AddressBanned { minutes } => tr(
+            "address-banned",
+            &[("how_long", ban_length(localizer, *minutes).into())],
+        ),
+        Notice::ConsoleHelp => tr("console-help", &[]),
+        Notice::ConsoleUnknown { command } => tr("console-unknown", &[("command", command.into())]),
+        Notice::ConsoleUsage { usage } => {
+            let id = match usage {
+                ConsoleUsage::Kick => "console-usage-kick",
+                ConsoleUsage::Ban => "console-usage-ban",
+                ConsoleUsage::Unban => "console-usage-unban",
+                ConsoleUsage::Mute => "console-usage-mute",
+                ConsoleUsage::Unmute => "console-usage-unmute",
+                ConsoleUsage::Say => "console-usage-say",
+            };
+            tr(id, &[])
+        }
+        Notice::ConsoleMembers { rows } => {
+            let mut text = tr("console-members", &[("count", rows.len().into())]);
+            for row in rows {
+                text.push('\n');
+                text.push_str(&operator_row(localizer, row));
+            }
+            text
+        }
+        Notice::ConsoleKicked { name } => tr("console-kicked", &[("name", name.into())]),
+        Notice::ConsoleBanned {
+            target,
+            minutes,
+            kicked,
+        } => tr(
+            "console-banned",
+            &[
+                ("target", target.into()),
+                ("how_long", ban_length(localizer, *minutes).into()),
+                ("kicked", (*kicked).into()),
+            ],
+        ),
+        Notice::ConsoleUnbanned { target } => tr("console-unbanned", &[("target", target.into())]),
+        Notice::ConsoleNotBanned { target } => {
+            tr("console-not-banned", &[("target", target.into())])
+        }
+        Notice::ConsoleBans { rows } => {
+            let mut text = tr("console-bans", &[("count", rows.len().into())]);
+            for BanRow {
+                target,
+                minutes,
+                reason,
+            } in rows
+            {
+                text.push('\n');
+                text.push_str(&tr(
+                    "console-ban-row",
+                    &[
+                        ("target", target.into()),
+                        ("how_long", ban_length(localizer, *minutes).into()),
+                        ("reason", reason.into()),
+                    ],
+                ));
+            }
+            text
+        }
+        Notice::ConsoleLoopback { target } => tr("console-loopback", &[("target", target.into())]),
+        Notice::ConsoleMuted { name } => tr("console-muted", &[("name", name.into())]),
+        Notice::ConsoleUnmuted { name } => tr("console-unmuted", &[("name", name.into())]),
+        Notice::ConsoleMotdSet => tr("console-motd-set", &[]),
+        Notice::ConsoleMotdCleared => tr("console-motd-cleared", &[]),
     };
     for line in system.lines() {
         out.push_str("* ");
@@ -221,6 +324,35 @@ fn away_line(localizer: &Localizer, name: &str, reason: Option<&str>) -> String 
         ),
         None => localizer.tr("peer-away-no-reason", &[("name", name.into())]),
     }
+}
+
+/// How long a ban lasts: so many minutes, or until it is lifted.
+fn ban_length(localizer: &Localizer, minutes: Option<u64>) -> String {
+    match minutes {
+        Some(minutes) => localizer.tr("ban-minutes", &[("n", minutes.into())]),
+        None => localizer.tr("ban-forever", &[]),
+    }
+}
+
+/// One member in the console's `/list`.
+fn operator_row(localizer: &Localizer, row: &OperatorRow) -> String {
+    let mut line = localizer.tr(
+        "console-member-row",
+        &[
+            ("name", row.name.as_str().into()),
+            ("addr", row.addr.as_str().into()),
+            ("stayed", duration(localizer, row.stayed).into()),
+        ],
+    );
+    if let Some(reason) = &row.away {
+        line.push_str(&localizer.tr("list-separator", &[]));
+        line.push_str(&away_line(localizer, &row.name, Some(reason)));
+    }
+    if row.muted {
+        line.push_str(&localizer.tr("list-separator", &[]));
+        line.push_str(&localizer.tr("console-row-muted", &[]));
+    }
+    line
 }
 
 /// A language's own name (`English`, `简体中文`).
@@ -296,12 +428,19 @@ mod tests {
                 LeaveReason::Lost,
                 LeaveReason::TooSlow,
                 LeaveReason::Flood,
+                LeaveReason::Kicked {
+                    reason: String::new(),
+                },
+                LeaveReason::Kicked {
+                    reason: "rude".into(),
+                },
+                LeaveReason::Banned,
             ]
             .into_iter()
             .flat_map(|reason| {
                 [0, 1, 59, 60, 3600, 3660, 7322].map(|secs| Notice::Left {
                     name: name(),
-                    reason,
+                    reason: reason.clone(),
                     stayed: Duration::from_secs(secs),
                 })
             })
@@ -459,6 +598,87 @@ mod tests {
                     }),
                 },
             ],
+            NoticeKind::KickedYou => vec![
+                Notice::KickedYou {
+                    reason: String::new(),
+                },
+                Notice::KickedYou {
+                    reason: "rude".into(),
+                },
+            ],
+            NoticeKind::BannedYou => vec![
+                Notice::BannedYou {
+                    minutes: Some(30),
+                    reason: "spam".into(),
+                },
+                Notice::BannedYou {
+                    minutes: None,
+                    reason: String::new(),
+                },
+            ],
+            NoticeKind::SilencedYou => vec![Notice::SilencedYou],
+            NoticeKind::UnsilencedYou => vec![Notice::UnsilencedYou],
+            NoticeKind::Silenced => vec![Notice::Silenced],
+            NoticeKind::NameBanned => vec![
+                Notice::NameBanned {
+                    name: name(),
+                    minutes: Some(1),
+                },
+                Notice::NameBanned {
+                    name: name(),
+                    minutes: None,
+                },
+            ],
+            NoticeKind::AddressBanned => vec![Notice::AddressBanned { minutes: Some(5) }],
+            NoticeKind::ConsoleHelp => vec![Notice::ConsoleHelp],
+            NoticeKind::ConsoleUnknown => vec![Notice::ConsoleUnknown {
+                command: "/dance".into(),
+            }],
+            NoticeKind::ConsoleUsage => [
+                ConsoleUsage::Kick,
+                ConsoleUsage::Ban,
+                ConsoleUsage::Unban,
+                ConsoleUsage::Mute,
+                ConsoleUsage::Unmute,
+                ConsoleUsage::Say,
+            ]
+            .into_iter()
+            .map(|usage| Notice::ConsoleUsage { usage })
+            .collect(),
+            NoticeKind::ConsoleMembers => vec![
+                Notice::ConsoleMembers { rows: vec![] },
+                Notice::ConsoleMembers {
+                    rows: vec![OperatorRow {
+                        name: name(),
+                        addr: "192.0.2.1".into(),
+                        stayed: Duration::from_secs(75),
+                        away: Some("lunch".into()),
+                        muted: true,
+                    }],
+                },
+            ],
+            NoticeKind::ConsoleKicked => vec![Notice::ConsoleKicked { name: name() }],
+            NoticeKind::ConsoleBanned => vec![Notice::ConsoleBanned {
+                target: name(),
+                minutes: Some(10),
+                kicked: 1,
+            }],
+            NoticeKind::ConsoleUnbanned => vec![Notice::ConsoleUnbanned { target: name() }],
+            NoticeKind::ConsoleNotBanned => vec![Notice::ConsoleNotBanned { target: name() }],
+            NoticeKind::ConsoleBans => vec![Notice::ConsoleBans {
+                rows: vec![BanRow {
+                    target: "192.0.2.0/24".into(),
+                    minutes: None,
+                    reason: "bots".into(),
+                }],
+            }],
+            NoticeKind::ConsoleLoopback => vec![Notice::ConsoleLoopback {
+                target: "127.0.0.1".into(),
+            }],
+            NoticeKind::ConsoleMuted => vec![Notice::ConsoleMuted { name: name() }],
+            NoticeKind::ConsoleUnmuted => vec![Notice::ConsoleUnmuted { name: name() }],
+            NoticeKind::ConsoleMotdSet => vec![Notice::ConsoleMotdSet],
+            NoticeKind::ConsoleMotdCleared => vec![Notice::ConsoleMotdCleared],
         }
     }
 

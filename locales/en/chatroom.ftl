@@ -289,3 +289,71 @@ duration-hours-minutes = { $hours ->
     }
 bench-error-mix = --mix works with the burst and idle scenarios only: there every member reads and sends the same number of lines, so what mute and ignore remove is known.
 bench-row-skipped = deliveries removed by mute and ignore (--mix)
+
+## operator console
+
+left-kicked = { $name } was removed from the room by the administrator after { $stayed }.
+left-kicked-reason = { $name } was removed from the room by the administrator after { $stayed }: { $reason }
+left-banned = { $name } was banned from the room by the administrator after { $stayed }.
+kicked-you = The administrator removed you from the room.
+kicked-you-reason = The administrator removed you from the room: { $reason }
+banned-you = The administrator banned you from the room { $how_long }.
+banned-you-reason = The administrator banned you from the room { $how_long }: { $reason }
+silenced-you = The administrator muted you: you can still read the room, but not speak.
+unsilenced-you = The administrator unmuted you: you can speak again.
+silenced = Not sent: the administrator muted you.
+name-banned = The name { $name } is banned { $how_long }. Choose another.
+address-banned = Your address is banned from this room { $how_long }.
+ban-minutes = { $n ->
+        [one] for 1 more minute
+       *[other] for { $n } more minutes
+    }
+ban-forever = until the administrator lifts the ban
+console-help =
+    Console commands (a line without / goes to everyone; an empty line closes the room):
+      /help                                 this help
+      /list                                 members, their addresses, time in the room, away, muted
+      /kick NAME [REASON]                   remove a member
+      /ban NAME|ADDRESS[/PREFIX] [MINUTES] [REASON]
+                                            ban a name (and its address) or addresses; no MINUTES: until unbanned
+      /unban NAME|ADDRESS                   lift a ban
+      /bans                                 the bans in force
+      /mute NAME, /unmute NAME              stop or let a member speak
+      /motd [TEXT]                          set the message of the day; alone: clear it
+      /say TEXT                             say TEXT to everyone (also when it starts with /)
+      //TEXT                                say /TEXT to everyone
+console-unknown = Unknown console command { $command }. Type /help for the list.
+console-usage-kick = Usage: /kick NAME [REASON]
+console-usage-ban = Usage: /ban NAME|ADDRESS[/PREFIX] [MINUTES] [REASON]
+console-usage-unban = Usage: /unban NAME|ADDRESS
+console-usage-mute = Usage: /mute NAME
+console-usage-unmute = Usage: /unmute NAME
+console-usage-say = Usage: /say TEXT
+console-members = { $count ->
+        [one] 1 member:
+       *[other] { $count } members:
+    }
+console-member-row =   { $name }, from { $addr }, here for { $stayed }
+console-row-muted = muted
+console-kicked = Removed { $name } from the room.
+console-banned = Banned { $target } { $how_long }; { $kicked ->
+        [0] nobody here matched
+        [one] 1 member removed
+       *[other] { $kicked } members removed
+    }.
+console-unbanned = Lifted the ban on { $target }.
+console-not-banned = { $target } is not banned.
+console-bans = { $count ->
+        [0] No bans.
+        [one] 1 ban:
+       *[other] { $count } bans:
+    }
+console-ban-row =   { $target }, { $how_long } { $reason }
+console-loopback = { $target } is a loopback address: loopback addresses are never banned.
+console-muted = Muted { $name }: they can read, not speak.
+console-unmuted = Unmuted { $name }.
+console-motd-set = The message of the day is set.
+console-motd-cleared = The message of the day is cleared.
+error-bans-line = the bans file { $path } is not valid at line { $line }: expected KIND<TAB>TARGET<TAB>UNTIL<TAB>REASON
+error-bans-read = cannot read the bans file { $path }: { $reason }
+log-bans-not-saved = could not save the bans to { $path }: { $reason }

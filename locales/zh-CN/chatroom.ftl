@@ -255,3 +255,63 @@ duration-hours = { $hours } 小时
 duration-hours-minutes = { $hours } 小时 { $minutes } 分钟
 bench-error-mix = --mix 只能用于 burst 和 idle 场景：只有在这两种场景里，每个成员都接收消息并发送同样多的行，才能算出屏蔽和忽略去掉了多少投递。
 bench-row-skipped = 因屏蔽和忽略而不投递的数量（--mix）
+
+## operator console
+
+left-kicked = { $name } 被管理员移出了聊天室（待了 { $stayed }）。
+left-kicked-reason = { $name } 被管理员移出了聊天室（待了 { $stayed }），原因：{ $reason }
+left-banned = { $name } 被管理员封禁，离开了聊天室（待了 { $stayed }）。
+kicked-you = 你被管理员移出了聊天室。
+kicked-you-reason = 你被管理员移出了聊天室，原因：{ $reason }
+banned-you = 你已被管理员封禁，{ $how_long }。
+banned-you-reason = 你已被管理员封禁，{ $how_long }，原因：{ $reason }
+silenced-you = 你已被管理员禁言：仍可以看到聊天内容，但不能发言。
+unsilenced-you = 管理员已解除你的禁言，你可以发言了。
+silenced = 未发送：你已被管理员禁言。
+name-banned = 昵称 { $name } 已被封禁，{ $how_long }。请换一个。
+address-banned = 你的地址已被本聊天室封禁，{ $how_long }。
+ban-minutes = 还剩 { $n } 分钟
+ban-forever = 直到管理员解封为止
+console-help =
+    控制台命令（不以 / 开头的行发给所有人；空行关闭聊天室）：
+      /help                                 显示本帮助
+      /list                                 成员、地址、在线时长、离开状态、是否被禁言
+      /kick 昵称 [原因]                      把成员移出聊天室
+      /ban 昵称|地址[/前缀] [分钟] [原因]
+                                            封禁昵称（连同其地址）或地址段；不写分钟则直到解封
+      /unban 昵称|地址                       解除封禁
+      /bans                                 当前生效的封禁
+      /mute 昵称，/unmute 昵称               禁止或允许某成员发言
+      /motd [内容]                           设置今日公告；不带内容则清除
+      /say 内容                              把内容发给所有人（内容以 / 开头时也可以）
+      //内容                                 把“/内容”发给所有人
+console-unknown = 未知的控制台命令 { $command }。输入 /help 查看命令列表。
+console-usage-kick = 用法：/kick 昵称 [原因]
+console-usage-ban = 用法：/ban 昵称|地址[/前缀] [分钟] [原因]
+console-usage-unban = 用法：/unban 昵称|地址
+console-usage-mute = 用法：/mute 昵称
+console-usage-unmute = 用法：/unmute 昵称
+console-usage-say = 用法：/say 内容
+console-members = 共 { $count } 位成员：
+console-member-row =   { $name }，来自 { $addr }，已在线 { $stayed }
+console-row-muted = 已禁言
+console-kicked = 已将 { $name } 移出聊天室。
+console-banned = 已封禁 { $target }，{ $how_long }；{ $kicked ->
+        [0] 当前没有匹配的成员
+       *[other] 移出了 { $kicked } 位成员
+    }。
+console-unbanned = 已解除对 { $target } 的封禁。
+console-not-banned = { $target } 没有被封禁。
+console-bans = { $count ->
+        [0] 当前没有封禁。
+       *[other] 共 { $count } 条封禁：
+    }
+console-ban-row =   { $target }，{ $how_long } { $reason }
+console-loopback = { $target } 是本机回环地址：回环地址永远不会被封禁。
+console-muted = 已禁言 { $name }：对方仍能看到聊天，但不能发言。
+console-unmuted = 已解除 { $name } 的禁言。
+console-motd-set = 今日公告已设置。
+console-motd-cleared = 今日公告已清除。
+error-bans-line = 封禁文件 { $path } 第 { $line } 行格式不正确：应为 类型<TAB>目标<TAB>截止时间<TAB>原因
+error-bans-read = 无法读取封禁文件 { $path }：{ $reason }
+log-bans-not-saved = 无法把封禁列表保存到 { $path }：{ $reason }

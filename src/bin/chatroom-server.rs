@@ -1,5 +1,6 @@
 //! `chatroom-server`: flags and settings in, the room served, an exit code
-//! out (0 closed normally, 1 could not serve, 2 bad usage or settings).
+//! out (0 closed normally, 1 could not serve, 2 bad usage, settings or
+//! bans file).
 
 use std::process::ExitCode;
 
@@ -30,7 +31,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             print_error(PROGRAM, &err.localize(&localizer));
-            ExitCode::from(1)
+            ExitCode::from(err.exit_code())
         }
     }
 }

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use super::bans::Bans;
 use crate::i18n::Lang;
 
 pub use super::history::LocalTime;
@@ -48,6 +49,11 @@ pub enum RoomEvent {
     Close { conn: ConnId },
     /// For the server's log only: who wrote privately to whom.
     Log(LogEntry),
+    /// An answer to a console command, for the operator (the server's
+    /// log), in the server's language; no member receives it.
+    Console(Notice),
+    /// The bans changed: the server keeps `bans` in its `bans_file`.
+    BansChanged { bans: Bans },
     /// The room is closed: accept nobody; the server ends once every
     /// connection is closed.
     Shutdown,
@@ -114,8 +120,12 @@ pub enum LogEntry {
 }
 
 /// Why a member left; the leave notice says it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LeaveReason {
+    /// The operator's `/kick`, with the reason given (perhaps empty).
+    Kicked { reason: String },
+    /// The operator's `/ban`.
+    Banned,
     /// `/quit`, or the client closed its side cleanly.
     Quit,
     /// The connection broke (reset, error).
@@ -265,7 +275,68 @@ notices! {
         History { count: usize },
         /// A room line from the history: `[HH:MM] ` and the line as sent.
         Past { at: LocalTime, line: Box<Notice> },
+        /// To a kicked member, before it is closed.
+        KickedYou { reason: String },
+        /// To a banned member, before it is closed; `minutes` `None` is
+        /// until unbanned.
+        BannedYou { minutes: Option<u64>, reason: String },
+        /// The operator muted this member: it may read, not speak.
+        SilencedYou,
+        UnsilencedYou,
+        /// A line of a member the operator muted, refused.
+        Silenced,
+        /// A name refused while a ban on it (or one like it) lasts.
+        NameBanned { name: String, minutes: Option<u64> },
+        /// A connection refused while its address is banned.
+        AddressBanned { minutes: Option<u64> },
+        /// Console answers, for the operator.
+        ConsoleHelp,
+        ConsoleUnknown { command: String },
+        ConsoleUsage { usage: ConsoleUsage },
+        ConsoleMembers { rows: Vec<OperatorRow> },
+        ConsoleKicked { name: String },
+        ConsoleBanned { target: String, minutes: Option<u64>, kicked: usize },
+        ConsoleUnbanned { target: String },
+        ConsoleNotBanned { target: String },
+        ConsoleBans { rows: Vec<BanRow> },
+        ConsoleLoopback { target: String },
+        ConsoleMuted { name: String },
+        ConsoleUnmuted { name: String },
+        ConsoleMotdSet,
+        ConsoleMotdCleared,
     }
+}
+
+/// Which console command a usage line is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsoleUsage {
+    Kick,
+    Ban,
+    Unban,
+    Mute,
+    Unmute,
+    Say,
+}
+
+/// One member in the console's `/list`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorRow {
+    pub name: String,
+    pub addr: String,
+    pub stayed: Duration,
+    /// Set while away: the reason, perhaps empty.
+    pub away: Option<String>,
+    /// Muted by the operator.
+    pub muted: bool,
+}
+
+/// One ban in the console's `/bans`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BanRow {
+    pub target: String,
+    /// Whole minutes left; `None` until unbanned.
+    pub minutes: Option<u64>,
+    pub reason: String,
 }
 
 /// One member in an answer to `/list`.

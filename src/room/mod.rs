@@ -35,19 +35,22 @@
 //! counts), `history` (the last room lines and the time of day).
 
 mod addresses;
+pub mod bans;
 pub mod events;
 mod flood;
 pub mod history;
 pub mod names;
+mod operator;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use addresses::AddressCounts;
+use bans::Bans;
 pub use events::{
-    Audience, ConnId, LeaveReason, LineKind, ListEntry, LogEntry, MemberId, NameProblem, Notice,
-    NoticeKind, RoomEvent, SkipRules, Usage,
+    Audience, BanRow, ConnId, ConsoleUsage, LeaveReason, LineKind, ListEntry, LogEntry, MemberId,
+    NameProblem, Notice, NoticeKind, OperatorRow, RoomEvent, SkipRules, Usage,
 };
 pub use flood::FloodLimit;
 use flood::{Offer, Pacer};
@@ -131,6 +134,8 @@ struct Member {
     query: Option<MemberId>,
     /// Who last wrote to it privately, for `/reply`.
     reply_to: Option<MemberId>,
+    /// Muted by the operator: it reads, but its lines are refused.
+    silenced: bool,
 }
 
 /// The room's state.
@@ -151,8 +156,11 @@ pub struct Room {
     events: VecDeque<RoomEvent>,
     /// The last room lines, replayed on joining.
     history: History,
-    /// The message of the day; empty is none.
+    /// The message of the day; empty is none. Set by the console's
+    /// `/motd` too.
     motd: String,
+    /// The operator's bans.
+    bans: Bans,
     /// The latest time an input or `set_clock` brought; `None` before any.
     now: Option<Instant>,
     /// The local time of day at `now`, from `set_clock`.
@@ -164,6 +172,7 @@ impl Room {
         Room {
             history: History::new(config.history),
             motd: config.motd.clone(),
+            bans: Bans::default(),
             names: Names::new(&config.reserved_names),
             config,
             connections: HashMap::new(),
@@ -251,6 +260,12 @@ impl Room {
             self.events.push_back(RoomEvent::Close { conn });
             return;
         }
+        if let Some(ban) = self.bans.on_address(ip, now) {
+            let minutes = ban.minutes_left(now);
+            self.send(conn, Notice::AddressBanned { minutes });
+            self.events.push_back(RoomEvent::Close { conn });
+            return;
+        }
         if !self.addresses.admit(ip, self.config.max_per_ip) {
             let max_per_ip = self.config.max_per_ip.unwrap_or_default();
             self.send(conn, Notice::AddressFull { max_per_ip });
@@ -330,14 +345,19 @@ impl Room {
         let stayed = self.now.map_or(Duration::ZERO, |now| {
             now.saturating_duration_since(joined_at)
         });
-        match reason {
+        match &reason {
             LeaveReason::TooSlow => {
                 // What it is owed would only hold the notice back.
                 self.events.push_back(RoomEvent::Discard { conn });
                 self.send(conn, Notice::TooSlow);
             }
             LeaveReason::Flood => self.send(conn, Notice::Flooded),
-            LeaveReason::Quit | LeaveReason::Lost => {}
+            LeaveReason::Kicked { reason } => {
+                let reason = reason.clone();
+                self.send(conn, Notice::KickedYou { reason });
+            }
+            // The ban told it already, with how long it lasts.
+            LeaveReason::Banned | LeaveReason::Quit | LeaveReason::Lost => {}
         }
         // Unsubscribed first: a member never hears its own leave notice.
         self.close(conn);
@@ -386,7 +406,8 @@ impl Room {
         }
     }
 
-    /// A line typed on the server's console. An empty one closes the room.
+    /// A line typed on the server's console. An empty one closes the room;
+    /// one starting with `/` is a console command (`//` escapes it).
     pub fn admin_line(&mut self, raw: &str) {
         if self.closed {
             return;
@@ -395,6 +416,19 @@ impl Room {
             self.shutdown();
             return;
         }
+        let raw = match raw.strip_prefix('/') {
+            Some(rest) if !rest.starts_with('/') => {
+                self.console_command(rest);
+                return;
+            }
+            Some(escaped) => escaped,
+            None => raw,
+        };
+        self.say_as_admin(raw);
+    }
+
+    /// An administrator message to everyone.
+    fn say_as_admin(&mut self, raw: &str) {
         let text = sanitize(raw);
         if !text.trim().is_empty() {
             let audience = Audience {
@@ -499,6 +533,12 @@ impl Room {
                 return;
             }
         };
+        if let Some(ban) = self.bans.on_name(&name, now) {
+            let minutes = ban.minutes_left(now);
+            self.send(conn, Notice::NameBanned { name, minutes });
+            self.send(conn, Notice::NamePrompt);
+            return;
+        }
         self.timers.cancel(RoomTimer::NameDeadline(conn));
         let member = MemberId(self.next_member);
         self.next_member += 1;
@@ -519,6 +559,7 @@ impl Room {
                 rules: SkipRules::default(),
                 query: None,
                 reply_to: None,
+                silenced: false,
             },
         );
         self.send(
@@ -607,8 +648,20 @@ impl Room {
         let Some(state) = self.members.get(&member) else {
             return;
         };
-        let (conn, from) = (state.conn, state.name.clone());
-        match command::parse(line) {
+        let (conn, from, silenced) = (state.conn, state.name.clone(), state.silenced);
+        let command = command::parse(line);
+        let speaks = matches!(
+            command,
+            Command::Say(_)
+                | Command::Private { .. }
+                | Command::Me(Some(_))
+                | Command::Reply(Some(_))
+        );
+        if silenced && speaks {
+            self.send(conn, Notice::Silenced);
+            return;
+        }
+        match command {
             Command::Say(text) => self.say(member, conn, from, text),
             Command::Private { to, text } => self.private(conn, member, from, to, text),
             Command::PrivateUsage => self.send(conn, Notice::PrivateUsage),

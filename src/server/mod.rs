@@ -6,9 +6,11 @@
 //! cursors and skip rules, paced `sendmsg`); `backlog` one rendering
 //! variant's broadcasts, stored once; `conn` one connection's read side;
 //! `console` stdin; `log` stdout, bounded and never waited for; `clock`
-//! the local time of day (the only use of the C library's time zones).
+//! the local time of day (the only use of the C library's time zones);
+//! `bans_file` the operator's bans on disk.
 
 mod backlog;
+mod bans_file;
 mod clock;
 mod conn;
 mod console;
@@ -29,20 +31,59 @@ use crate::settings::ServerSettings;
 /// Why the server could not start or had to stop.
 #[derive(Debug)]
 pub enum ServerError {
-    Resolve { addr: String, error: io::Error },
-    Bind { addr: String, error: io::Error },
+    Resolve {
+        addr: String,
+        error: io::Error,
+    },
+    Bind {
+        addr: String,
+        error: io::Error,
+    },
     EventLoop(io::Error),
+    /// `bans_file` could not be read as bans: a usage problem, exit 2.
+    Bans {
+        path: String,
+        line: Option<usize>,
+        error: Option<io::Error>,
+    },
 }
 
 impl ServerError {
     pub fn localize(&self, localizer: &Localizer) -> String {
+        if let ServerError::Bans { path, line, error } = self {
+            let path = path.as_str();
+            return match (line, error) {
+                (Some(line), _) => localizer.tr(
+                    "error-bans-line",
+                    &[("path", path.into()), ("line", (*line).into())],
+                ),
+                (None, Some(error)) => {
+                    let reason = localizer.io_reason(error);
+                    localizer.tr(
+                        "error-bans-read",
+                        &[("path", path.into()), ("reason", reason.into())],
+                    )
+                }
+                (None, None) => localizer.tr("error-bans-read", &[("path", path.into())]),
+            };
+        }
         let (id, addr, error) = match self {
             ServerError::Resolve { addr, error } => ("error-resolve", addr.as_str(), error),
             ServerError::Bind { addr, error } => ("error-bind", addr.as_str(), error),
             ServerError::EventLoop(error) => ("error-event-loop", "", error),
+            ServerError::Bans { .. } => return String::new(),
         };
         let reason = localizer.io_reason(error);
         localizer.tr(id, &[("addr", addr.into()), ("reason", reason.into())])
+    }
+
+    /// The process's exit code: 2 for a bad bans file (like bad settings),
+    /// else 1.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            ServerError::Bans { .. } => 2,
+            _ => 1,
+        }
     }
 }
 
@@ -87,7 +128,7 @@ pub fn run<'a>(
         .filter_map(|tag| crate::i18n::parse_lang(tag).ok())
         .map(|lang| Localizer::new(&lang).tr("admin-name", &[]))
         .collect();
-    let room = Room::new(RoomConfig {
+    let mut room = Room::new(RoomConfig {
         max_clients: settings.max_clients,
         max_line_bytes: settings.max_line_bytes,
         max_per_ip: settings.max_per_ip.map(std::num::NonZeroUsize::get),
@@ -102,15 +143,42 @@ pub fn run<'a>(
         timestamps: settings.timestamps,
         motd: settings.motd.clone(),
     });
+    if let Some(path) = &settings.bans_file {
+        let bans = bans_file::load(path).map_err(|err| {
+            let path = path.display().to_string();
+            match err {
+                bans_file::BansFileError::Line(line) => ServerError::Bans {
+                    path,
+                    line: Some(line),
+                    error: None,
+                },
+                bans_file::BansFileError::Read(error) => ServerError::Bans {
+                    path,
+                    line: None,
+                    error: Some(error),
+                },
+            }
+        })?;
+        room.load_bans(bans);
+    }
     raise_fd_limit();
     let limits = Limits {
         max_line_bytes: settings.max_line_bytes,
         max_queue_bytes: settings.max_queue_bytes,
         timestamps: settings.timestamps,
     };
-    reactor::Reactor::new(listener, room, localizer, log, limits, use_console)
-        .and_then(reactor::Reactor::run)
-        .map_err(ServerError::EventLoop)
+    let bans_file = settings.bans_file.clone();
+    reactor::Reactor::new(
+        listener,
+        room,
+        localizer,
+        log,
+        limits,
+        use_console,
+        bans_file,
+    )
+    .and_then(reactor::Reactor::run)
+    .map_err(ServerError::EventLoop)
 }
 
 /// Lets the process hold as many connections as the system allows: the

@@ -18,10 +18,12 @@ use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 use std::io;
 use std::net::{Shutdown, TcpListener};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use polling::{Event, Events, Poller};
 
+use super::bans_file;
 use super::clock::WallClock;
 use super::conn::{Conn, Interest, ReadOutcome};
 use super::console::{Console, ConsoleInput};
@@ -29,6 +31,7 @@ use super::fanout::{FanOut, Flushed, IdHasher};
 use super::log::{self, Log};
 use crate::i18n::{Lang, Localizer};
 use crate::protocol::Frame;
+use crate::render::render_line;
 use crate::room::{ConnId, LeaveReason, LogEntry, Room, RoomEvent};
 use crate::signals::{self, SignalPipe};
 use crate::timers::Timers;
@@ -119,6 +122,8 @@ pub struct Reactor<'a> {
     flushed: Vec<(ConnId, Flushed)>,
     /// Whether to watch stdin for administrator lines.
     use_console: bool,
+    /// Where the operator's bans are kept, if anywhere.
+    bans_file: Option<PathBuf>,
 }
 
 impl<'a> Reactor<'a> {
@@ -129,6 +134,7 @@ impl<'a> Reactor<'a> {
         mut log: Log<'a>,
         limits: Limits,
         use_console: bool,
+        bans_file: Option<PathBuf>,
     ) -> io::Result<Self> {
         listener.set_nonblocking(true)?;
         let poller = Poller::new()?;
@@ -166,6 +172,7 @@ impl<'a> Reactor<'a> {
             frames: Vec::new(),
             flushed: Vec::new(),
             use_console,
+            bans_file,
         })
     }
 
@@ -419,6 +426,25 @@ impl<'a> Reactor<'a> {
                 RoomEvent::Close { conn } => self.close_gracefully(conn),
                 RoomEvent::Log(LogEntry::Private { from, to }) => {
                     self.log_tr("log-private", &[("from", from.into()), ("to", to.into())]);
+                }
+                RoomEvent::Console(notice) => {
+                    let text = render_line(self.localizer, &notice);
+                    for line in text.lines() {
+                        self.log.line(line);
+                    }
+                }
+                RoomEvent::BansChanged { bans } => {
+                    let Some(path) = &self.bans_file else {
+                        continue;
+                    };
+                    if let Err(err) = bans_file::save(path, &bans) {
+                        let reason = self.localizer.io_reason(&err);
+                        let path = path.display().to_string();
+                        self.log_tr(
+                            "log-bans-not-saved",
+                            &[("path", path.into()), ("reason", reason.into())],
+                        );
+                    }
                 }
                 RoomEvent::Shutdown => self.begin_shutdown(),
             }
