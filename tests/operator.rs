@@ -151,6 +151,40 @@ fn a_muted_member_reads_but_cannot_speak() {
 }
 
 #[test]
+fn the_console_lists_members_with_their_address() {
+    let mut server = Server::start("en");
+    let t = server.text();
+    let _alice = server.join("alice");
+    let mut bob = server.join("bob");
+    bob.send("/away lunch");
+    bob.line();
+    server.console("/mute bob");
+    server.console("/list");
+    expect_answer(
+        &mut server,
+        &t.notice("console-members", &[("count", 2.into())]),
+    );
+    let row = t.pattern(
+        "console-member-row",
+        &[("name", "alice".into()), ("addr", "127.0.0.1".into())],
+        &["stayed"],
+    );
+    let line = server.log.next_line().expect("alice's row");
+    let text = line.strip_prefix("* ").unwrap_or_default().trim_start();
+    assert!(row.matches(text), "{line}");
+    let line = server.log.next_line().expect("bob's row");
+    let muted = t.tr("console-row-muted", &[]);
+    let away = t.tr(
+        "peer-away",
+        &[("name", "bob".into()), ("reason", "lunch".into())],
+    );
+    assert!(
+        line.contains("bob") && line.ends_with(&muted) && line.contains(&away),
+        "{line}"
+    );
+}
+
+#[test]
 fn motd_and_say_from_the_console() {
     let mut server = Server::start("en");
     let t = server.text();
