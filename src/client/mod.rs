@@ -304,7 +304,7 @@ impl<'a> Session<'a> {
         let screen = terminal.then(|| {
             let mut editor = Editor::new(term::width());
             let view = View::new(options.color, options.bell);
-            editor.set_prompt(&view.prompt(None));
+            editor.set_prompt(&view.prompt());
             Screen {
                 editor,
                 view,
@@ -527,7 +527,7 @@ impl<'a> Session<'a> {
         if let Some(screen) = &mut self.screen {
             if screen.view.take_changed() {
                 screen.editor.set_names(screen.view.members().cloned());
-                screen.editor.set_prompt(&screen.view.prompt(None));
+                screen.editor.set_prompt(&screen.view.prompt());
             }
         }
         Ok(None)

@@ -39,6 +39,15 @@ enum Kind {
     Left,
     /// A `/list` answer: `names` is everyone here.
     Members,
+    /// A member took the name `new` instead of `old`.
+    Renamed,
+    /// We go by `name` from now on (`/nick`).
+    NickSet,
+    /// Our plain lines go to `name` alone (`/query`), or to `new`, who
+    /// renamed, or to the room again.
+    QueryStarted,
+    QueryRenamed,
+    QueryEnded,
 }
 
 /// The notices that tell who is here, by Fluent id. A rename notice joins
@@ -50,7 +59,16 @@ const NOTICES: &[(&str, Kind)] = &[
     ("left-lost", Kind::Left),
     ("left-too-slow", Kind::Left),
     ("left-flood", Kind::Left),
+    ("left-kicked", Kind::Left),
+    ("left-kicked-reason", Kind::Left),
+    ("left-banned", Kind::Left),
     ("members", Kind::Members),
+    ("renamed", Kind::Renamed),
+    ("nick-set", Kind::NickSet),
+    ("query-started", Kind::QueryStarted),
+    ("query-renamed", Kind::QueryRenamed),
+    ("query-ended", Kind::QueryEnded),
+    ("query-partner-left", Kind::QueryEnded),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -193,6 +211,8 @@ pub struct View {
     languages: Vec<Language>,
     /// Our name, once the server welcomed us.
     me: Option<String>,
+    /// Inside a `/query`: the partner.
+    query: Option<String>,
     /// The members we know of, by lower-cased name, as they spell it.
     members: BTreeMap<String, String>,
     /// Set when `members` or `me` changed since `take_changed`.
@@ -225,6 +245,7 @@ impl View {
         View {
             languages,
             me: None,
+            query: None,
             members: BTreeMap::new(),
             changed: false,
             color,
@@ -249,8 +270,8 @@ impl View {
 
     /// The input row's prompt: `> ` before joining, then `name> `, or
     /// `name → partner> ` inside a one-to-one query.
-    pub fn prompt(&self, query: Option<&str>) -> String {
-        match (&self.me, query) {
+    pub fn prompt(&self) -> String {
+        match (&self.me, self.query.as_deref()) {
             (None, _) => "> ".to_string(),
             (Some(me), None) => format!("{me}> "),
             (Some(me), Some(partner)) => format!("{me} → {partner}> "),
@@ -320,6 +341,33 @@ impl View {
                 self.changed = true;
             }
             (Kind::Joined, Some(name)) => self.add(name),
+            (Kind::NickSet, Some(name)) => {
+                self.me = Some(name.to_string());
+                self.members.remove(&name.to_lowercase());
+                self.changed = true;
+            }
+            (Kind::QueryStarted, Some(name)) => {
+                self.query = Some(name.to_string());
+                self.changed = true;
+            }
+            (Kind::QueryRenamed, _) => {
+                if let Some(new) = values.get("new").filter(|n| is_name(n)) {
+                    self.query = Some(new.to_string());
+                    self.changed = true;
+                }
+            }
+            (Kind::QueryEnded, _) => {
+                self.changed |= self.query.take().is_some();
+            }
+            (Kind::Renamed, _) => {
+                let (Some(old), Some(new)) = (values.get("old"), values.get("new")) else {
+                    return Some(kind);
+                };
+                self.changed |= self.members.remove(&old.to_lowercase()).is_some();
+                if is_name(new) {
+                    self.add(new);
+                }
+            }
             (Kind::Left, Some(name)) => {
                 self.changed |= self.members.remove(&name.to_lowercase()).is_some();
             }
@@ -481,7 +529,7 @@ mod tests {
             );
             assert_eq!(view.observe(&welcome), LineKind::Welcome);
             assert_eq!(view.me(), Some("me"), "{lang}: {welcome}");
-            assert_eq!(view.prompt(None), "me> ");
+            assert_eq!(view.prompt(), "me> ");
             let sep = tr(lang, "list-separator", &[]);
             let list = notice(
                 lang,
@@ -518,6 +566,55 @@ mod tests {
             assert!(view.take_changed());
             view.observe("carol: again");
             assert!(!view.take_changed(), "nothing new");
+        }
+    }
+
+    #[test]
+    fn renames_and_kicks_keep_the_names_true() {
+        for lang in ["en", "zh-CN"] {
+            let mut view = View::new(true, Bell::Mentions);
+            view.observe(&notice(
+                lang,
+                "welcome",
+                &[("name", "me".into()), ("others", 0.into())],
+            ));
+            view.observe(&notice(
+                lang,
+                "joined",
+                &[("name", "bob".into()), ("count", 2.into())],
+            ));
+            view.observe(&notice(
+                lang,
+                "renamed",
+                &[("old", "bob".into()), ("new", "robert".into())],
+            ));
+            assert_eq!(names(&view), ["robert"], "{lang}");
+            let nick = notice(lang, "nick-set", &[("name", "myself".into())]);
+            assert_eq!(view.observe(&nick), LineKind::Notice);
+            assert_eq!(view.me(), Some("myself"), "{lang}: {nick}");
+            view.observe(&notice(
+                lang,
+                "left-kicked-reason",
+                &[
+                    ("name", "robert".into()),
+                    (
+                        "stayed",
+                        tr(lang, "duration-seconds", &[("n", 5.into())]).into(),
+                    ),
+                    ("reason", "rude".into()),
+                ],
+            ));
+            assert!(names(&view).is_empty(), "{lang}");
+            view.observe(&notice(lang, "query-started", &[("name", "ann".into())]));
+            assert_eq!(view.prompt(), "myself → ann> ");
+            view.observe(&notice(
+                lang,
+                "query-renamed",
+                &[("old", "ann".into()), ("new", "anna".into())],
+            ));
+            assert_eq!(view.prompt(), "myself → anna> ");
+            view.observe(&notice(lang, "query-ended", &[("name", "anna".into())]));
+            assert_eq!(view.prompt(), "myself> ");
         }
     }
 
