@@ -1037,17 +1037,17 @@ mod tests {
         }
     }
 
-    fn room() -> Room {
+    pub(super) fn room() -> Room {
         Room::new(config())
     }
 
     /// A remote address (documentation range; nothing is sent to it).
-    fn remote(last: u8) -> IpAddr {
+    pub(super) fn remote(last: u8) -> IpAddr {
         IpAddr::from([192, 0, 2, last])
     }
 
     /// The tests' clock starts here; later times are offsets from it.
-    fn start() -> Instant {
+    pub(super) fn start() -> Instant {
         static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
         *START.get_or_init(Instant::now)
     }
@@ -1056,7 +1056,7 @@ mod tests {
         start() + Duration::from_millis(ms)
     }
 
-    fn drain(room: &mut Room) -> Vec<RoomEvent> {
+    pub(super) fn drain(room: &mut Room) -> Vec<RoomEvent> {
         std::iter::from_fn(|| room.poll_event()).collect()
     }
 

@@ -293,37 +293,9 @@ impl Room {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::i18n::Lang;
-    use crate::room::{ConnId, RoomConfig};
+    use crate::room::tests::{drain, remote, room, start};
+    use crate::room::ConnId;
     use std::net::IpAddr;
-
-    fn room() -> Room {
-        Room::new(RoomConfig {
-            max_clients: 10,
-            max_line_bytes: 4096,
-            max_per_ip: None,
-            reserved_names: vec!["Administrator".into()],
-            flood: None,
-            name_timeout: None,
-            lang: Lang::EN,
-            history: 0,
-            timestamps: false,
-            motd: String::new(),
-        })
-    }
-
-    fn start() -> Instant {
-        static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-        *START.get_or_init(Instant::now)
-    }
-
-    fn remote(last: u8) -> IpAddr {
-        IpAddr::from([192, 0, 2, last])
-    }
-
-    fn drain(room: &mut Room) -> Vec<RoomEvent> {
-        std::iter::from_fn(|| room.poll_event()).collect()
-    }
 
     fn join(room: &mut Room, conn: ConnId, ip: IpAddr, name: &str) {
         room.connect(conn, ip, start());
