@@ -224,6 +224,9 @@ pub fn render(localizer: &Localizer, notice: &Notice, out: &mut String) {
         Notice::SilencedYou => tr("silenced-you", &[]),
         Notice::UnsilencedYou => tr("unsilenced-you", &[]),
         Notice::Silenced => tr("silenced", &[]),
+        Notice::BrokerDown => tr("broker-down", &[]),
+        Notice::BrokerBack => tr("broker-back", &[]),
+        Notice::NotSent => tr("not-sent", &[]),
         Notice::NameBanned { name, minutes } => tr(
             "name-banned",
             &[
@@ -619,6 +622,9 @@ mod tests {
             NoticeKind::SilencedYou => vec![Notice::SilencedYou],
             NoticeKind::UnsilencedYou => vec![Notice::UnsilencedYou],
             NoticeKind::Silenced => vec![Notice::Silenced],
+            NoticeKind::BrokerDown => vec![Notice::BrokerDown],
+            NoticeKind::BrokerBack => vec![Notice::BrokerBack],
+            NoticeKind::NotSent => vec![Notice::NotSent],
             NoticeKind::NameBanned => vec![
                 Notice::NameBanned {
                     name: name(),

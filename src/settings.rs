@@ -39,6 +39,9 @@ pub const MAX_FILE_BYTES: u64 = 1 << 20;
 /// The longest timeout accepted, in seconds (a year): later than that is
 /// never in practice, and adding more to a clock could overflow.
 const MAX_SECONDS: u64 = 365 * 24 * 3600;
+/// The longest `bridge.lease_secs`: a dead server's members must not stay
+/// listed for longer than an hour.
+const MAX_LEASE_SECS: u64 = 3600;
 
 /// Everything both programs need, complete and checked.
 /// `Settings::default()` is the documented defaults, from `KEYS`.
@@ -47,6 +50,7 @@ pub struct Settings {
     pub lang: LanguageIdentifier,
     pub server: ServerSettings,
     pub client: ClientSettings,
+    pub bridge: BridgeSettings,
 }
 
 /// The `[server]` table. Its `Default` is blank (zeros, empty), the
@@ -82,6 +86,20 @@ pub struct Flood {
     /// At least 1.
     pub burst: usize,
     pub per_second: Option<NonZeroUsize>,
+}
+
+/// The `[bridge]` table (PROTOCOL.md section 8); `Default` is blank, as
+/// for `ServerSettings`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BridgeSettings {
+    /// The broker, `host:port` from `redis://HOST:PORT`; `None` (an empty
+    /// `url`) is a standalone server.
+    pub broker: Option<String>,
+    /// The room's name on the broker: the same broker and room make one
+    /// room.
+    pub room: String,
+    /// How soon the others notice a server that died.
+    pub lease: Duration,
 }
 
 /// The `[client]` table; `Default` is blank, as for `ServerSettings`.
@@ -151,6 +169,13 @@ enum Kind {
     Text(fn(&mut Settings) -> &mut String),
     /// A file path; empty is none.
     Path(fn(&mut Settings) -> &mut Option<PathBuf>),
+    /// `redis://HOST:PORT` (the port defaults to 6379), kept as
+    /// `HOST:PORT`; empty is none.
+    RedisUrl(fn(&mut Settings) -> &mut Option<String>),
+    /// A name of letters, digits, `-`, `_` and `.`, at most 64 bytes.
+    RoomName(fn(&mut Settings) -> &mut String),
+    /// Whole seconds, 1 to `MAX_LEASE_SECS`.
+    LeaseSeconds(fn(&mut Settings) -> &mut Duration),
     Bell(fn(&mut Settings) -> &mut Bell),
 }
 
@@ -290,6 +315,27 @@ pub const KEYS: &[Key] = &[
         default: "\"mentions\"",
         help: "when the terminal client rings the bell: `mentions` (private messages and lines naming you), `all` (every line) or `off`",
     },
+    Key {
+        table: Some("bridge"),
+        name: "url",
+        kind: Kind::RedisUrl(|s| &mut s.bridge.broker),
+        default: "\"\"",
+        help: "the Redis server that joins several servers into one room, `\"redis://HOST:PORT\"`; empty (the default) is a standalone server",
+    },
+    Key {
+        table: Some("bridge"),
+        name: "room",
+        kind: Kind::RoomName(|s| &mut s.bridge.room),
+        default: "\"lobby\"",
+        help: "the room's name on that Redis: servers with the same `url` and `room` are one room",
+    },
+    Key {
+        table: Some("bridge"),
+        name: "lease_secs",
+        kind: Kind::LeaseSeconds(|s| &mut s.bridge.lease),
+        default: "10",
+        help: "how soon, in seconds, the other servers announce the members of a server that died as lost",
+    },
 ];
 
 impl Key {
@@ -314,6 +360,9 @@ impl Key {
             Kind::Bool(_) => Allowed::Bool,
             Kind::Text(_) => Allowed::Text,
             Kind::Path(_) => Allowed::Path,
+            Kind::RedisUrl(_) => Allowed::RedisUrl,
+            Kind::RoomName(_) => Allowed::RoomName,
+            Kind::LeaseSeconds(_) => Allowed::LeaseSeconds(MAX_LEASE_SECS),
             Kind::Bell(_) => Allowed::Choice(Bell::NAMES),
         }
     }
@@ -362,6 +411,20 @@ impl Key {
                 }
                 _ => return Err(refused()),
             },
+            Kind::RedisUrl(field) => match value.as_str() {
+                Some("") => *field(settings) = None,
+                Some(url) => *field(settings) = Some(parse_redis_url(url).ok_or_else(refused)?),
+                None => return Err(refused()),
+            },
+            Kind::RoomName(field) => match value.as_str() {
+                Some(room) if is_room_name(room) => *field(settings) = room.to_string(),
+                _ => return Err(refused()),
+            },
+            Kind::LeaseSeconds(field) => {
+                let secs = integer(value).and_then(|n| u64::try_from(n).ok());
+                let secs = secs.filter(|n| (1..=MAX_LEASE_SECS).contains(n));
+                *field(settings) = Duration::from_secs(secs.ok_or_else(refused)?);
+            }
             Kind::Bell(field) => {
                 let bell = value.as_str().and_then(Bell::from_name);
                 *field(settings) = bell.ok_or_else(refused)?;
@@ -369,6 +432,49 @@ impl Key {
         }
         Ok(())
     }
+}
+
+/// `redis://HOST:PORT` as `HOST:PORT` (port 6379 when left out); `None`
+/// for anything else (another scheme, a path, a password: not supported).
+fn parse_redis_url(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("redis://")?;
+    if rest.is_empty()
+        || rest.contains(['/', '@', '?', '#'])
+        || rest.chars().any(char::is_whitespace)
+    {
+        return None;
+    }
+    // `[::1]:6379`, `[::1]`, `host:6379`, `host`.
+    let (host, port) = if let Some(bracketed) = rest.strip_prefix('[') {
+        let (host, after) = bracketed.split_once(']')?;
+        (host, after.strip_prefix(':'))
+    } else {
+        match rest.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (rest, None),
+        }
+    };
+    if host.is_empty() || (host.contains(':') && !rest.starts_with('[')) {
+        return None;
+    }
+    let port: u16 = match port {
+        Some(port) => port.parse().ok().filter(|&p| p > 0)?,
+        None => 6379,
+    };
+    if host.contains(':') {
+        Some(format!("[{host}]:{port}"))
+    } else {
+        Some(format!("{host}:{port}"))
+    }
+}
+
+/// A room name: 1 to 64 bytes of ASCII letters, digits, `-`, `_`, `.`
+/// (it becomes part of Redis key names).
+fn is_room_name(room: &str) -> bool {
+    (1..=64).contains(&room.len())
+        && room
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 /// A TOML integer's value, if `value` is one that fits an `i64`.
@@ -409,6 +515,7 @@ impl Default for Settings {
             lang: unic_langid::langid!("en"),
             server: ServerSettings::default(),
             client: ClientSettings::default(),
+            bridge: BridgeSettings::default(),
         };
         for key in KEYS {
             let applied = DeValue::parse(key.default)
@@ -441,6 +548,10 @@ pub enum Allowed {
     Bool,
     Text,
     Path,
+    RedisUrl,
+    RoomName,
+    /// Whole seconds from 1 to this.
+    LeaseSeconds(u64),
     /// One of these words.
     Choice(&'static [&'static str]),
     /// At least this many bytes.
@@ -464,6 +575,11 @@ impl Allowed {
             Allowed::Bool => localizer.tr("allowed-bool", &[]),
             Allowed::Text => localizer.tr("allowed-text", &[]),
             Allowed::Path => localizer.tr("allowed-path", &[]),
+            Allowed::RedisUrl => localizer.tr("allowed-redis-url", &[]),
+            Allowed::RoomName => localizer.tr("allowed-room-name", &[]),
+            Allowed::LeaseSeconds(max) => {
+                localizer.tr("allowed-lease-seconds", &[("max", (*max).into())])
+            }
             Allowed::Choice(names) => {
                 localizer.tr("allowed-choice", &[("list", names.join(", ").into())])
             }
@@ -862,6 +978,7 @@ mod tests {
             lang: unic_langid::langid!("en"),
             server: ServerSettings::default(),
             client: ClientSettings::default(),
+            bridge: BridgeSettings::default(),
         };
         for key in KEYS {
             let value = DeValue::parse(key.default).expect(key.name);

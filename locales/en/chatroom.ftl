@@ -88,6 +88,13 @@ log-closed = Connection { $id } from { $addr } closed.
 log-signal = Received { $signal }.
 log-accept-failed = Cannot accept a connection: { $reason }
 log-private = { $from } sent a private message to { $to }.
+log-broker-connected = connected to the broker at { $addr }, room { $room }
+log-broker-unreachable = cannot reach the broker at { $addr }: { $reason }; trying again in { $seconds } s
+log-broker-lost = lost the broker at { $addr }: { $reason }
+log-broker-refused = the broker at { $addr } refused a command: { $error }
+log-room-joined = in room { $room }: { $members } members on { $servers } other servers
+log-server-lost = server { $server } stopped renewing its lease: its { $count } members are announced as lost
+log-server-declared-lost = the other servers declared this server lost (the broker was out of reach for longer than lease_secs): its members were disconnected
 
 ## Errors (printed after the program's name)
 
@@ -212,6 +219,9 @@ allowed-seconds = a whole number of seconds from 0 to { $max } (0 turns it off)
 allowed-bool = true or false, without quotes
 allowed-text = text in quotes, on one line, without control characters
 allowed-path = a file path in quotes, or "" for none
+allowed-redis-url = "redis://HOST:PORT" in quotes (no password or database), or "" for a standalone server
+allowed-room-name = a name in quotes of 1 to 64 letters, digits, "-", "_" or "."
+allowed-lease-seconds = a whole number of seconds from 1 to { $max }
 allowed-choice = one of { $list }, in quotes
 
 ## member commands
@@ -302,6 +312,9 @@ banned-you-reason = The administrator banned you from the room { $how_long }: { 
 silenced-you = The administrator muted you: you can still read the room, but not speak.
 unsilenced-you = The administrator unmuted you: you can speak again.
 silenced = Not sent: the administrator muted you.
+broker-down = The room's other servers cannot be reached right now: what you send is refused until they are back.
+broker-back = The whole room is reachable again; nothing was lost.
+not-sent = Not sent: the room's other servers cannot be reached right now. Try again in a moment.
 name-banned = The name { $name } is banned { $how_long }. Choose another.
 address-banned = Your address is banned from this room { $how_long }.
 ban-minutes = { $n ->

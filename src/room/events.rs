@@ -285,6 +285,14 @@ notices! {
         UnsilencedYou,
         /// A line of a member the operator muted, refused.
         Silenced,
+        /// Bridged: the broker (and with it the room's other servers)
+        /// cannot be reached; lines are refused until it is back.
+        BrokerDown,
+        /// Bridged: the broker is reachable again; nothing was lost.
+        BrokerBack,
+        /// Bridged: a line (or a name, or a command that changes the room)
+        /// refused while the broker cannot be reached.
+        NotSent,
         /// A name refused while a ban on it (or one like it) lasts.
         NameBanned { name: String, minutes: Option<u64> },
         /// A connection refused while its address is banned.
