@@ -20,6 +20,8 @@ use std::time::{Duration, Instant};
 
 use chatroom::i18n::{parse_lang, Args, Localizer, Pattern};
 
+pub mod redis;
+
 /// How long any single expected thing may take before a test fails.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
 
