@@ -1,0 +1,693 @@
+//! One room across several servers (PROTOCOL.md section 8): every test
+//! starts its own Redis (`common::redis`) and two or three real
+//! `chatroom-server` processes with the same `[bridge]` settings, and
+//! talks to them as netcat would. Lines are recognised through the
+//! Localizer (`Text`), never by English words. Every wait is bounded.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::redis::Redis;
+use common::{settings_file, temp_dir, LineStream, Peer, Server, Text, SERVER, TIMEOUT};
+
+/// The settings of a bridged server: loopback, any port, no flood control.
+fn bridge_settings(url: &str, room: &str, lease_secs: u64) -> String {
+    format!(
+        "[server]\nhost = \"127.0.0.1\"\nport = 0\nflood_rate = 0\n\
+         [bridge]\nurl = \"{url}\"\nroom = \"{room}\"\nlease_secs = {lease_secs}\n"
+    )
+}
+
+/// Runs the server with `--config config` (in English, stdout piped, a
+/// console pipe) and waits for the `server-listening` line. Unlike
+/// `Server::spawn`, it looks for that very message, so the broker's
+/// address in a log line before it is never taken for the server's.
+fn spawn_server(config: &Path, stderr: Stdio) -> Server {
+    let t = Text::en();
+    let config = config.to_str().expect("utf-8 path");
+    let mut command = Command::new(SERVER);
+    command
+        .args(["--lang", "en", "--config", config])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(stderr);
+    let mut child = command.spawn().expect("spawn chatroom-server");
+    let mut log = LineStream::new(child.stdout.take().expect("server stdout"));
+    let stdin = child.stdin.take();
+    let listening = t.pattern("server-listening", &[], &["addr"]);
+    let addr: SocketAddr = loop {
+        let Some(line) = log.next_line() else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("server exited before listening; log: {:#?}", log.seen());
+        };
+        if let Some(addr) = listening
+            .captures(&line)
+            .and_then(|found| found[0].parse().ok())
+        {
+            break addr;
+        }
+    };
+    Server {
+        child,
+        addr,
+        stdin,
+        log,
+        lang: "en".to_string(),
+    }
+}
+
+/// A server of room `room` on `redis`, once it logged `log-room-joined`
+/// (it has caught up with the room: members may join).
+fn bridged(redis: &Redis, room: &str, lease_secs: u64) -> Server {
+    let config = settings_file(&bridge_settings(&redis.url(), room, lease_secs));
+    let mut server = spawn_server(&config, Stdio::inherit());
+    let joined = Text::en().pattern(
+        "log-room-joined",
+        &[("room", room.into())],
+        &["members", "servers"],
+    );
+    expect_log(&mut server, "log-room-joined", |line| joined.matches(line));
+    server
+}
+
+/// The first log line of `server` (read already or still to come) for
+/// which `is` holds; `what` names it in the failure message.
+fn expect_log(server: &mut Server, what: &str, is: impl Fn(&str) -> bool) -> String {
+    if let Some(line) = server.log.seen().iter().find(|line| is(line)) {
+        return line.clone();
+    }
+    loop {
+        match server.log.next_line() {
+            Some(line) if is(&line) => return line,
+            Some(_) => continue,
+            None => panic!(
+                "the server's log ended before {what}; log: {:#?}",
+                server.log.seen()
+            ),
+        }
+    }
+}
+
+/// Joins `name` on `server` and waits until each of `watchers` (on any
+/// server) has seen the join notice.
+fn join_seen(server: &Server, name: &str, watchers: &mut [&mut Peer]) -> Peer {
+    let t = Text::en();
+    let peer = server.join(name);
+    for watcher in watchers.iter_mut() {
+        watcher.expect_line(&t.joined(name));
+    }
+    peer
+}
+
+/// The ids of every leave notice (`left-quit`, `left-lost`, ...), from
+/// the reference locale itself.
+fn leave_ids() -> Vec<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("locales/en/chatroom.ftl");
+    let ftl = std::fs::read_to_string(path).expect("read the English locale");
+    ftl.lines()
+        .filter_map(|line| line.split_once('='))
+        .map(|(id, _)| id.trim())
+        .filter(|id| id.starts_with("left-") && !id.contains(' '))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The id of the leave notice `line` is, if it is one for `name`.
+fn leave_of(line: &str, name: &str) -> Option<String> {
+    let t = Text::en();
+    let text = line.strip_prefix("* ")?;
+    leave_ids().into_iter().find(|id| {
+        t.pattern(id, &[("name", name.into())], &["stayed", "reason"])
+            .matches(text)
+    })
+}
+
+/// Whether `line` is a leave notice, for anyone.
+fn is_any_leave(line: &str) -> bool {
+    let t = Text::en();
+    let Some(text) = line.strip_prefix("* ") else {
+        return false;
+    };
+    leave_ids().iter().any(|id| {
+        t.pattern(id, &[], &["name", "stayed", "reason"])
+            .matches(text)
+    })
+}
+
+/// Reads lines until one for which `is` holds, within `deadline`;
+/// returns every line read, that one last.
+fn read_until(
+    peer: &mut Peer,
+    deadline: Instant,
+    what: &str,
+    is: impl Fn(&str) -> bool,
+) -> Vec<String> {
+    let mut lines = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(
+            !left.is_zero(),
+            "no {what} in time; read: {lines:#?}; seen: {:#?}",
+            peer.seen()
+        );
+        peer.stream.set_read_timeout(Some(left)).expect("timeout");
+        let line = peer
+            .read_line()
+            .unwrap_or_else(|| panic!("EOF before {what}; seen: {:#?}", peer.seen()));
+        let done = is(&line);
+        lines.push(line);
+        if done {
+            peer.stream
+                .set_read_timeout(Some(TIMEOUT))
+                .expect("timeout");
+            return lines;
+        }
+    }
+}
+
+/// Asks for `/list` and reads up to its answer: the lines before it (none
+/// expected, usually) and the names it gives.
+fn list(peer: &mut Peer) -> (Vec<String>, BTreeSet<String>) {
+    let t = Text::en();
+    peer.send("/list");
+    let mut before = Vec::new();
+    loop {
+        let line = peer.line();
+        if let Some(names) = t.list_names(&line) {
+            return (before, names.into_iter().collect());
+        }
+        before.push(line);
+    }
+}
+
+fn names(names: &[&str]) -> BTreeSet<String> {
+    names.iter().map(|name| name.to_string()).collect()
+}
+
+/// A port nothing listens on (the kernel just gave it out and it is free
+/// again).
+fn closed_port() -> u16 {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind port 0");
+    listener.local_addr().expect("local addr").port()
+}
+
+fn is_chat(line: &str) -> bool {
+    !line.starts_with("* ") && !line.starts_with("** ")
+}
+
+#[test]
+fn room_traffic_is_in_one_order_on_every_server() {
+    let redis = Redis::start();
+    let a = bridged(&redis, "t1", 2);
+    let b = bridged(&redis, "t1", 2);
+    let t = Text::en();
+    let mut watch_a = a.join("watch_a");
+    let mut watch_b = join_seen(&b, "watch_b", &mut [&mut watch_a]);
+    let mut ann = join_seen(&a, "ann", &mut [&mut watch_a, &mut watch_b]);
+    let mut bea = join_seen(&b, "bea", &mut [&mut watch_a, &mut watch_b, &mut ann]);
+    // The joins of the other server were announced on this one, with
+    // the whole room's count.
+    assert!(watch_a.seen().contains(&t.joined_count("bea", 4)));
+    assert!(ann.seen().contains(&t.joined_count("bea", 4)));
+    assert!(watch_b.seen().contains(&t.joined_count("ann", 3)));
+
+    // Both members send at once, from two threads, so that their lines
+    // interleave on the way.
+    const EACH: usize = 40;
+    let senders: Vec<_> = [("ann", &ann), ("bea", &bea)]
+        .into_iter()
+        .map(|(name, peer)| {
+            let mut stream = peer.stream.try_clone().expect("clone");
+            thread::spawn(move || {
+                use std::io::Write;
+                for i in 0..EACH {
+                    writeln!(stream, "{name} line {i}").expect("send");
+                }
+                stream.flush().expect("flush");
+            })
+        })
+        .collect();
+    for sender in senders {
+        sender.join().expect("sender thread");
+    }
+
+    let read_chat = |peer: &mut Peer, count: usize| -> Vec<String> {
+        (0..count)
+            .map(|_| {
+                let line = peer.line();
+                assert!(is_chat(&line), "a notice among the chat: {line:?}");
+                line
+            })
+            .collect()
+    };
+    let order_a = read_chat(&mut watch_a, 2 * EACH);
+    let order_b = read_chat(&mut watch_b, 2 * EACH);
+    assert_eq!(order_a, order_b, "the two servers disagree on the order");
+    for name in ["ann", "bea"] {
+        let theirs: Vec<String> = order_a
+            .iter()
+            .filter(|line| line.starts_with(&format!("{name}: ")))
+            .cloned()
+            .collect();
+        let sent: Vec<String> = (0..EACH)
+            .map(|i| format!("{name}: {name} line {i}"))
+            .collect();
+        assert_eq!(theirs, sent, "{name}'s lines lost, doubled or reordered");
+    }
+    // Each sender sees the other's lines, in the room's order.
+    let others = |name: &str| -> Vec<String> {
+        order_a
+            .iter()
+            .filter(|line| !line.starts_with(&format!("{name}: ")))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(read_chat(&mut ann, EACH), others("ann"));
+    assert_eq!(read_chat(&mut bea, EACH), others("bea"));
+    for peer in [&mut watch_a, &mut watch_b, &mut ann, &mut bea] {
+        peer.expect_nothing_pending();
+    }
+}
+
+#[test]
+fn names_are_one_set_across_servers() {
+    let redis = Redis::start();
+    let a = bridged(&redis, "t1", 2);
+    let b = bridged(&redis, "t1", 2);
+    let t = Text::en();
+    let mut alice = a.join("alice");
+    let mut bob = b.join("bob");
+    // The welcome's count covers the other server.
+    assert_eq!(bob.seen().last().unwrap(), &t.welcome("bob", 1));
+    assert_eq!(alice.line(), t.joined_count("bob", 2));
+
+    // A name taken on A is taken on B, in any case and as a lookalike.
+    let mut guest = b.connect();
+    let prompt = t.notice("name-prompt", &[]);
+    guest.expect_line(&prompt);
+    for taken in ["alice", "Alice", "ALICE", "alicе", "ａｌｉｃｅ"] {
+        guest.send(taken);
+        assert_eq!(guest.line(), t.named("name-taken", taken), "{taken}");
+        assert_eq!(guest.line(), prompt);
+    }
+
+    let mut carol = a.join("carol");
+    assert_eq!(carol.seen().last().unwrap(), &t.welcome("carol", 2));
+    assert_eq!(alice.line(), t.joined_count("carol", 3));
+    assert_eq!(bob.line(), t.joined_count("carol", 3));
+
+    // /list on B names the members of both servers.
+    let (before, listed) = list(&mut bob);
+    assert_eq!(before, Vec::<String>::new());
+    assert_eq!(listed, names(&["alice", "bob", "carol"]));
+
+    // /nick on B to a name used on A is refused, and nothing changes.
+    bob.send("/nick carol");
+    assert_eq!(bob.line(), t.named("name-taken", "carol"));
+    bob.send("/nick Carol");
+    assert_eq!(bob.line(), t.named("name-taken", "Carol"));
+
+    // A rename on A is seen on B, and frees the old name there.
+    carol.send("/nick dave");
+    assert_eq!(carol.line(), t.named("nick-set", "dave"));
+    let renamed = t.notice(
+        "renamed",
+        &[("old", "carol".into()), ("new", "dave".into())],
+    );
+    assert_eq!(bob.line(), renamed);
+    assert_eq!(alice.line(), renamed);
+    bob.send("/nick Dave");
+    assert_eq!(bob.line(), t.named("name-taken", "Dave"));
+
+    // Once alice leaves A, her name is free on B.
+    alice.send("/quit");
+    alice.read_to_eof();
+    assert_eq!(bob.line(), t.left("left-quit", "alice"));
+    assert_eq!(carol.line(), t.left("left-quit", "alice"));
+    guest.send("Alice");
+    assert_eq!(guest.expect_welcome("Alice"), t.welcome("Alice", 2));
+    assert_eq!(bob.line(), t.joined_count("Alice", 3));
+    assert_eq!(carol.line(), t.joined_count("Alice", 3));
+    let mut carol_again = b.join("carol");
+    assert_eq!(carol.line(), t.joined_count("carol", 4));
+    let (before, listed) = list(&mut carol_again);
+    assert_eq!(before, Vec::<String>::new());
+    assert_eq!(listed, names(&["Alice", "bob", "carol", "dave"]));
+    let (before, listed) = list(&mut carol);
+    assert_eq!(before, Vec::<String>::new());
+    assert_eq!(listed, names(&["Alice", "bob", "carol", "dave"]));
+}
+
+#[test]
+fn private_messages_whois_and_ignore_work_across_servers() {
+    let redis = Redis::start();
+    let a = bridged(&redis, "t1", 2);
+    let b = bridged(&redis, "t1", 2);
+    let t = Text::en();
+    let mut alice = a.join("alice");
+    let mut bob = join_seen(&b, "bob", &mut [&mut alice]);
+    let mut carol = join_seen(&b, "carol", &mut [&mut alice, &mut bob]);
+
+    alice.send("/msg bob psst");
+    assert_eq!(alice.line(), t.named("private-sent", "bob"));
+    assert_eq!(bob.line(), t.private("alice", "psst"));
+    alice.send("@BOB case does not matter");
+    assert_eq!(alice.line(), t.named("private-sent", "bob"));
+    assert_eq!(bob.line(), t.private("alice", "case does not matter"));
+    bob.send("/msg alice back at you");
+    assert_eq!(bob.line(), t.named("private-sent", "alice"));
+    assert_eq!(alice.line(), t.private("bob", "back at you"));
+    alice.send("/msg zed anyone?");
+    assert_eq!(alice.line(), t.named("no-such-member", "zed"));
+
+    // /whois of a member of the other server.
+    alice.send("/whois bob");
+    let whois = t.pattern(
+        "whois",
+        &[("name", "bob".into())],
+        &["in_room", "idle", "language"],
+    );
+    let line = alice.line();
+    assert!(
+        line.strip_prefix("* ")
+            .is_some_and(|text| whois.matches(text)),
+        "not bob's whois: {line:?}"
+    );
+    assert_eq!(alice.line(), t.named("whois-here", "bob"));
+    bob.send("/whois alice");
+    let whois = t.pattern(
+        "whois",
+        &[("name", "alice".into())],
+        &["in_room", "idle", "language"],
+    );
+    let line = bob.line();
+    assert!(
+        line.strip_prefix("* ")
+            .is_some_and(|text| whois.matches(text)),
+        "not alice's whois: {line:?}"
+    );
+    assert_eq!(bob.line(), t.named("whois-here", "alice"));
+
+    // bob, on B, ignores alice, on A: neither her lines nor her private
+    // messages reach him; carol still gets her lines.
+    bob.send("/ignore alice");
+    assert_eq!(bob.line(), t.named("ignoring", "alice"));
+    alice.send("/msg bob you cannot hear me");
+    assert_eq!(alice.line(), t.named("private-sent", "bob"));
+    alice.send("nor this");
+    assert_eq!(carol.line(), "alice: nor this");
+    carol.send("after alice");
+    assert_eq!(alice.line(), "carol: after alice");
+    assert_eq!(bob.line(), "carol: after alice");
+    bob.send("/unignore alice");
+    assert_eq!(bob.line(), t.named("unignored", "alice"));
+    alice.send("heard again");
+    assert_eq!(bob.line(), "alice: heard again");
+    assert_eq!(carol.line(), "alice: heard again");
+    for peer in [&mut alice, &mut bob, &mut carol] {
+        peer.expect_nothing_pending();
+    }
+}
+
+#[test]
+fn a_killed_server_s_members_are_lost_once_and_their_names_freed() {
+    const LEASE: u64 = 2;
+    let redis = Redis::start();
+    let mut a = bridged(&redis, "t1", LEASE);
+    let mut b = bridged(&redis, "t1", LEASE);
+    let t = Text::en();
+    let mut bob = b.join("bob");
+    let mut alice = join_seen(&a, "alice", &mut [&mut bob]);
+    let _ann = join_seen(&a, "ann", &mut [&mut bob, &mut alice]);
+
+    a.child.kill().expect("SIGKILL server A");
+    common::wait_child(&mut a.child);
+    let killed = Instant::now();
+    let deadline = killed + Duration::from_secs(4 * LEASE + 3);
+    let mut lost = Vec::new();
+    while lost.len() < 2 {
+        let line = read_until(&mut bob, deadline, "the lost notices", |line| {
+            leave_of(line, "alice").is_some() || leave_of(line, "ann").is_some()
+        })
+        .pop()
+        .unwrap();
+        lost.push(line);
+    }
+    let took = killed.elapsed();
+    lost.sort();
+    assert_eq!(lost[0], t.left("left-lost", "alice"), "{lost:?}");
+    assert_eq!(lost[1], t.left("left-lost", "ann"), "{lost:?}");
+    expect_log(&mut b, "log-server-lost", |line| {
+        t.pattern("log-server-lost", &[("count", 2.into())], &["server"])
+            .matches(line)
+    });
+
+    // Their names are free at once, on the surviving server.
+    let mut alice_again = b.join("alice");
+    assert_eq!(alice_again.seen().last().unwrap(), &t.welcome("alice", 1));
+    assert_eq!(bob.line(), t.joined_count("alice", 2));
+
+    // Exactly once: nothing more about them, a lease and more later.
+    thread::sleep(Duration::from_secs(LEASE + 1));
+    let (before, listed) = list(&mut bob);
+    assert!(
+        !before.iter().any(|line| is_any_leave(line)),
+        "a second leave notice: {before:?} (the first {lost:?}, {took:?} after the kill)"
+    );
+    assert_eq!(listed, names(&["alice", "bob"]));
+    let (before, _) = list(&mut alice_again);
+    assert!(!before.iter().any(|line| is_any_leave(line)), "{before:?}");
+}
+
+#[test]
+fn a_short_broker_outage_loses_nothing_and_nobody() {
+    const LEASE: u64 = 10;
+    let mut redis = Redis::start();
+    let a = bridged(&redis, "t1", LEASE);
+    let b = bridged(&redis, "t1", LEASE);
+    let t = Text::en();
+    let mut alice = a.join("alice");
+    let mut bob = join_seen(&b, "bob", &mut [&mut alice]);
+    let mut carol = join_seen(&a, "carol", &mut [&mut alice, &mut bob]);
+    alice.send("before");
+    assert_eq!(bob.line(), "alice: before");
+    assert_eq!(carol.line(), "alice: before");
+
+    redis.kill();
+    let down = t.notice("broker-down", &[]);
+    for peer in [&mut alice, &mut bob, &mut carol] {
+        peer.expect_line(&down);
+    }
+    // A line sent while the broker is away is refused, to its sender,
+    // and reaches no one (not even the members of its own server).
+    alice.send("during");
+    assert_eq!(alice.line(), t.notice("not-sent", &[]));
+    bob.send("during too");
+    assert_eq!(bob.line(), t.notice("not-sent", &[]));
+
+    thread::sleep(Duration::from_secs(1));
+    redis.restart();
+    let back = t.notice("broker-back", &[]);
+    let mut between = Vec::new();
+    for peer in [&mut alice, &mut bob, &mut carol] {
+        between.extend(read_until(
+            peer,
+            Instant::now() + TIMEOUT,
+            "broker-back",
+            |line| line == back,
+        ));
+    }
+    alice.send("after");
+    between.extend(read_until(
+        &mut bob,
+        Instant::now() + TIMEOUT,
+        "alice's line",
+        |line| line == "alice: after",
+    ));
+    between.extend(read_until(
+        &mut carol,
+        Instant::now() + TIMEOUT,
+        "alice's line",
+        |line| line == "alice: after",
+    ));
+    bob.send("and back");
+    assert_eq!(alice.line(), "bob: and back");
+    assert_eq!(carol.line(), "bob: and back");
+    let unexpected: Vec<&String> = between
+        .iter()
+        .filter(|line| {
+            is_any_leave(line)
+                || line.ends_with("before")
+                || line.ends_with("during")
+                || line.ends_with("during too")
+                || **line == down
+        })
+        .collect();
+    assert!(
+        unexpected.is_empty(),
+        "after the outage: {unexpected:#?} (all: {between:#?})"
+    );
+    for peer in [&mut alice, &mut bob, &mut carol] {
+        let (before, listed) = list(peer);
+        assert_eq!(before, Vec::<String>::new());
+        assert_eq!(listed, names(&["alice", "bob", "carol"]));
+    }
+}
+
+#[test]
+fn an_unreachable_broker_at_start_is_named_and_not_fatal() {
+    let port = closed_port();
+    let url = format!("redis://127.0.0.1:{port}");
+    let config = settings_file(&bridge_settings(&url, "t1", 2));
+    let stderr_path = temp_dir().join("stderr");
+    let stderr = File::create(&stderr_path).expect("stderr file");
+    let mut server = spawn_server(&config, Stdio::from(stderr));
+    let t = Text::en();
+    let unreachable = t.pattern(
+        "log-broker-unreachable",
+        &[],
+        &["addr", "reason", "seconds"],
+    );
+    let line = expect_log(&mut server, "log-broker-unreachable", |line| {
+        unreachable.matches(line)
+    });
+    let found = unreachable.captures(&line).unwrap();
+    assert!(
+        found[0].contains(&port.to_string()),
+        "the address {:?} does not name port {port}: {line:?}",
+        found[0]
+    );
+    assert!(
+        found[2].parse::<u64>().is_ok(),
+        "not a number of seconds: {line:?}"
+    );
+    // It keeps running, and answers connections.
+    let mut peer = server.connect();
+    peer.expect_line(&t.notice("name-prompt", &[]));
+    assert!(
+        server.child.try_wait().expect("try_wait").is_none(),
+        "the server exited"
+    );
+    let _ = server.child.kill();
+    let _ = server.child.wait();
+    let stderr = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+    assert!(!stderr.contains("panicked"), "stderr: {stderr}");
+}
+
+#[test]
+fn an_empty_console_line_closes_that_server_only() {
+    const LEASE: u64 = 2;
+    let redis = Redis::start();
+    let mut a = bridged(&redis, "t1", LEASE);
+    let b = bridged(&redis, "t1", LEASE);
+    let t = Text::en();
+    let mut bob = b.join("bob");
+    let mut alice = join_seen(&a, "alice", &mut [&mut bob]);
+    let mut ann = join_seen(&a, "ann", &mut [&mut bob, &mut alice]);
+
+    a.console("");
+    let closed = t.notice("room-closed", &[]);
+    for peer in [&mut alice, &mut ann] {
+        let rest = peer.read_to_eof();
+        assert!(rest.contains(&closed), "no closing line: {rest:?}");
+        assert!(!rest.iter().any(|line| is_any_leave(line)), "{rest:?}");
+    }
+    assert!(a.wait_exit().success());
+
+    let mut gone = Vec::new();
+    while gone.len() < 2 {
+        let line = read_until(
+            &mut bob,
+            Instant::now() + TIMEOUT,
+            "the leave notices",
+            |line| leave_of(line, "alice").is_some() || leave_of(line, "ann").is_some(),
+        )
+        .pop()
+        .unwrap();
+        gone.push(line);
+    }
+    // Once each: nothing more about them, a lease and more later.
+    thread::sleep(Duration::from_secs(LEASE + 1));
+    let (before, listed) = list(&mut bob);
+    assert!(
+        !before.iter().any(|line| is_any_leave(line)),
+        "a second leave notice: {before:?} (the first: {gone:?})"
+    );
+    assert_eq!(listed, names(&["bob"]));
+    // B carries on, and their names are free.
+    let mut alice_again = join_seen(&b, "alice", &mut [&mut bob]);
+    alice_again.send("still here");
+    assert_eq!(bob.line(), "alice: still here");
+}
+
+#[test]
+fn another_room_on_the_same_broker_is_separate() {
+    let redis = Redis::start();
+    let a = bridged(&redis, "t1", 2);
+    let b = bridged(&redis, "t1", 2);
+    let c = bridged(&redis, "t2", 2);
+    let t = Text::en();
+    let mut zed = c.join("zed");
+    let mut alice = a.join("alice");
+    assert_eq!(alice.seen().last().unwrap(), &t.welcome("alice", 0));
+    let mut bob = join_seen(&b, "bob", &mut [&mut alice]);
+    // Its own names: alice is free in t2.
+    let mut alice2 = c.join("alice");
+    assert_eq!(alice2.seen().last().unwrap(), &t.welcome("alice", 1));
+    assert_eq!(zed.line(), t.joined_count("alice", 2));
+
+    alice.send("for t1 only");
+    assert_eq!(bob.line(), "alice: for t1 only");
+    alice2.send("for t2 only");
+    assert_eq!(zed.line(), "alice: for t2 only");
+    bob.send("t1 again");
+    assert_eq!(alice.line(), "bob: t1 again");
+
+    let (before, listed) = list(&mut zed);
+    assert_eq!(before, Vec::<String>::new(), "t1's traffic reached t2");
+    assert_eq!(listed, names(&["alice", "zed"]));
+    let (before, listed) = list(&mut alice2);
+    assert_eq!(before, Vec::<String>::new(), "t1's traffic reached t2");
+    assert_eq!(listed, names(&["alice", "zed"]));
+    let (before, listed) = list(&mut bob);
+    assert_eq!(before, Vec::<String>::new(), "t2's traffic reached t1");
+    assert_eq!(listed, names(&["alice", "bob"]));
+    let (before, _) = list(&mut alice);
+    assert_eq!(before, Vec::<String>::new(), "t2's traffic reached t1");
+}
+
+/// The helper itself: `kill` then `restart` brings back the same Redis,
+/// on the same port, with what was written before (the append only file),
+/// which the outage test relies on.
+#[test]
+fn the_test_redis_restarts_with_its_data() {
+    use std::io::{BufRead, BufReader, Write};
+    fn command(redis: &Redis, line: &str) -> String {
+        let stream = std::net::TcpStream::connect(redis.addr()).expect("connect to redis");
+        stream.set_read_timeout(Some(TIMEOUT)).expect("timeout");
+        let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+        (&stream)
+            .write_all(format!("{line}\r\n").as_bytes())
+            .expect("send");
+        let mut answer = String::new();
+        reader.read_line(&mut answer).expect("answer");
+        answer.trim_end().to_string()
+    }
+    let mut redis = Redis::start();
+    assert!(redis.url().ends_with(&format!(":{}", redis.port())));
+    assert!(command(&redis, "XADD probe * k v").starts_with('$'));
+    redis.kill();
+    assert!(!redis.is_running());
+    assert!(std::net::TcpStream::connect(redis.addr()).is_err());
+    redis.restart();
+    assert!(redis.is_running());
+    assert_eq!(command(&redis, "XLEN probe"), ":1");
+}
