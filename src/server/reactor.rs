@@ -446,6 +446,7 @@ impl<'a> Reactor<'a> {
                         );
                     }
                 }
+                RoomEvent::Publish(_) => {}
                 RoomEvent::Shutdown => self.begin_shutdown(),
             }
         }
