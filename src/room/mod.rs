@@ -261,6 +261,11 @@ impl Room {
         member
     }
 
+    /// The name of `member`, if it is in the room.
+    pub fn member_name(&self, member: MemberId) -> Option<String> {
+        self.members.get(&member).map(|m| m.name.clone())
+    }
+
     /// Bridged: whether `member` is in the room now.
     pub fn has_member(&self, member: MemberId) -> bool {
         self.members.contains_key(&member)
