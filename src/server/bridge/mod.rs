@@ -119,6 +119,8 @@ pub struct Bridge {
     replies: VecDeque<Reply>,
     /// An `XREAD` is on its way.
     reading: bool,
+    /// The fan-out is behind: read no more until it catches up.
+    paused: bool,
     /// Both connections made (the first reply is not awaited).
     connected: bool,
     /// When to try again while out of reach.
@@ -166,6 +168,7 @@ impl Bridge {
             armed: [None, None],
             replies: VecDeque::new(),
             reading: false,
+            paused: false,
             connected: false,
             retry_at: Some(now),
             backoff: FIRST_BACKOFF,
@@ -444,8 +447,18 @@ impl Bridge {
         }
     }
 
+    /// While the fan-out holds the room back (a reader lagging), the
+    /// stream is not read either: what the broker keeps costs this server
+    /// nothing.
+    pub fn pause_reading(&mut self, paused: bool) {
+        let was = std::mem::replace(&mut self.paused, paused);
+        if was && !paused {
+            self.read_next();
+        }
+    }
+
     fn read_next(&mut self) {
-        if self.reading {
+        if self.reading || self.paused {
             return;
         }
         let Some(last) = self.last_id.clone() else {
