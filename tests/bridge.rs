@@ -566,7 +566,7 @@ fn an_unreachable_broker_at_start_is_named_and_not_fatal() {
         found[0]
     );
     assert!(
-        found[2].parse::<u64>().is_ok(),
+        found[2].parse::<f64>().is_ok(),
         "not a number of seconds: {line:?}"
     );
     // It keeps running, and answers connections.
@@ -614,6 +614,11 @@ fn an_empty_console_line_closes_that_server_only() {
         .unwrap();
         gone.push(line);
     }
+    // A server that closed is not lost: its members left (docs/protocol.md
+    // section 7a).
+    gone.sort();
+    assert_eq!(gone[0], t.left("left-quit", "alice"), "{gone:?}");
+    assert_eq!(gone[1], t.left("left-quit", "ann"), "{gone:?}");
     // Once each: nothing more about them, a lease and more later.
     thread::sleep(Duration::from_secs(LEASE + 1));
     let (before, listed) = list(&mut bob);
