@@ -206,18 +206,25 @@ fn is_chat(line: &str) -> bool {
 #[test]
 fn room_traffic_is_in_one_order_on_every_server() {
     let redis = Redis::start();
-    let a = bridged(&redis, "t1", 2);
+    let mut a = bridged(&redis, "t1", 2);
     let b = bridged(&redis, "t1", 2);
+    let c = bridged(&redis, "t1", 2);
     let t = Text::en();
     let mut watch_a = a.join("watch_a");
     let mut watch_b = join_seen(&b, "watch_b", &mut [&mut watch_a]);
-    let mut ann = join_seen(&a, "ann", &mut [&mut watch_a, &mut watch_b]);
-    let mut bea = join_seen(&b, "bea", &mut [&mut watch_a, &mut watch_b, &mut ann]);
-    // The joins of the other server were announced on this one, with
+    let mut watch_c = join_seen(&c, "watch_c", &mut [&mut watch_a, &mut watch_b]);
+    let mut ann = join_seen(&a, "ann", &mut [&mut watch_a, &mut watch_b, &mut watch_c]);
+    let mut bea = join_seen(
+        &b,
+        "bea",
+        &mut [&mut watch_a, &mut watch_b, &mut watch_c, &mut ann],
+    );
+    // The joins of the other servers were announced on this one, with
     // the whole room's count.
-    assert!(watch_a.seen().contains(&t.joined_count("bea", 4)));
-    assert!(ann.seen().contains(&t.joined_count("bea", 4)));
-    assert!(watch_b.seen().contains(&t.joined_count("ann", 3)));
+    assert!(watch_a.seen().contains(&t.joined_count("bea", 5)));
+    assert!(watch_c.seen().contains(&t.joined_count("bea", 5)));
+    assert!(ann.seen().contains(&t.joined_count("bea", 5)));
+    assert!(watch_b.seen().contains(&t.joined_count("ann", 4)));
 
     // Both members send at once, from two threads, so that their lines
     // interleave on the way.
@@ -250,7 +257,9 @@ fn room_traffic_is_in_one_order_on_every_server() {
     };
     let order_a = read_chat(&mut watch_a, 2 * EACH);
     let order_b = read_chat(&mut watch_b, 2 * EACH);
-    assert_eq!(order_a, order_b, "the two servers disagree on the order");
+    let order_c = read_chat(&mut watch_c, 2 * EACH);
+    assert_eq!(order_a, order_b, "servers A and B disagree on the order");
+    assert_eq!(order_a, order_c, "servers A and C disagree on the order");
     for name in ["ann", "bea"] {
         let theirs: Vec<String> = order_a
             .iter()
@@ -272,8 +281,141 @@ fn room_traffic_is_in_one_order_on_every_server() {
     };
     assert_eq!(read_chat(&mut ann, EACH), others("ann"));
     assert_eq!(read_chat(&mut bea, EACH), others("bea"));
-    for peer in [&mut watch_a, &mut watch_b, &mut ann, &mut bea] {
+
+    // The administrator of one server speaks to the whole room.
+    a.console("from the console of A");
+    let admin = t.admin("from the console of A");
+    for peer in [&mut watch_a, &mut watch_b, &mut watch_c, &mut ann, &mut bea] {
+        assert_eq!(peer.line(), admin);
+    }
+
+    // A member joining late, on a third server, gets the same history
+    // (the last 20 room lines, stamped), then the live room.
+    let mut late = c.join("late");
+    assert_eq!(late.line(), t.notice("history", &[("count", 20.into())]));
+    let mut room: Vec<String> = order_a.clone();
+    room.push(admin);
+    for said in &room[room.len() - 20..] {
+        let line = late.line();
+        assert!(is_stamped(&line, said), "history: {line:?}, not {said:?}");
+    }
+    bea.expect_line(&t.joined("late"));
+    bea.send("live");
+    assert_eq!(late.line(), "bea: live");
+    for peer in [&mut watch_a, &mut watch_b, &mut watch_c, &mut ann] {
+        peer.expect_line(&t.joined("late"));
+        assert_eq!(peer.line(), "bea: live");
+    }
+    for peer in [
+        &mut watch_a,
+        &mut watch_b,
+        &mut watch_c,
+        &mut ann,
+        &mut bea,
+        &mut late,
+    ] {
         peer.expect_nothing_pending();
+    }
+}
+
+/// Whether `line` is `said` with a `[HH:MM] ` stamp in front.
+fn is_stamped(line: &str, said: &str) -> bool {
+    let bytes = line.as_bytes();
+    line.len() == said.len() + 8
+        && bytes[0] == b'['
+        && bytes[1..3].iter().all(u8::is_ascii_digit)
+        && bytes[3] == b':'
+        && bytes[4..6].iter().all(u8::is_ascii_digit)
+        && &line[6..8] == "] "
+        && &line[8..] == said
+}
+
+#[test]
+fn the_operator_s_commands_reach_members_of_other_servers() {
+    let redis = Redis::start();
+    let mut a = bridged(&redis, "t1", 2);
+    let b = bridged(&redis, "t1", 2);
+    let t = Text::en();
+    let mut alice = a.join("alice");
+    let mut bob = join_seen(&b, "bob", &mut [&mut alice]);
+    let mut carol = join_seen(&b, "carol", &mut [&mut alice, &mut bob]);
+    let mut mallory = join_seen(&b, "mallory", &mut [&mut alice, &mut bob, &mut carol]);
+
+    // /kick on A of a member of B.
+    a.console("/kick bob being rude");
+    assert_eq!(
+        bob.line(),
+        t.notice("kicked-you-reason", &[("reason", "being rude".into())])
+    );
+    assert_eq!(bob.read_line(), None, "bob's connection ends");
+    let kicked = t.pattern(
+        "left-kicked-reason",
+        &[("name", "bob".into()), ("reason", "being rude".into())],
+        &["stayed"],
+    );
+    for peer in [&mut alice, &mut carol, &mut mallory] {
+        let line = peer.line();
+        assert!(
+            line.strip_prefix("* ")
+                .is_some_and(|text| kicked.matches(text)),
+            "not bob's kick: {line:?}"
+        );
+    }
+    a.log
+        .expect_line(&t.notice("console-kicked", &[("name", "bob".into())]));
+
+    // /mute on A of a member of B: carol reads, cannot speak.
+    a.console("/mute carol");
+    assert_eq!(carol.line(), t.notice("silenced-you", &[]));
+    carol.send("can anyone hear me");
+    assert_eq!(carol.line(), t.notice("silenced", &[]));
+    carol.send("/msg alice psst");
+    assert_eq!(carol.line(), t.notice("silenced", &[]));
+    alice.send("still there?");
+    assert_eq!(carol.line(), "alice: still there?");
+    assert_eq!(mallory.line(), "alice: still there?");
+    a.console("/unmute carol");
+    assert_eq!(carol.line(), t.notice("unsilenced-you", &[]));
+    carol.send("back");
+    assert_eq!(alice.line(), "carol: back");
+    assert_eq!(mallory.line(), "carol: back");
+
+    // /ban on A of a name on B: kicked, and the name refused on B too.
+    a.console("/ban mallory 30 spam");
+    let how_long = t.tr("ban-minutes", &[("n", 30.into())]);
+    assert_eq!(
+        mallory.line(),
+        t.notice(
+            "banned-you-reason",
+            &[
+                ("how_long", how_long.as_str().into()),
+                ("reason", "spam".into())
+            ]
+        )
+    );
+    assert_eq!(mallory.read_line(), None, "mallory's connection ends");
+    for peer in [&mut alice, &mut carol] {
+        let line = peer.line();
+        assert_eq!(
+            leave_of(&line, "mallory").as_deref(),
+            Some("left-banned"),
+            "{line:?}"
+        );
+    }
+    let mut again = b.connect();
+    let prompt = t.notice("name-prompt", &[]);
+    again.expect_line(&prompt);
+    for name in ["mallory", "MALLORY"] {
+        again.send(name);
+        let refused = t.notice(
+            "name-banned",
+            &[
+                ("name", name.into()),
+                ("how_long", how_long.as_str().into()),
+            ],
+        );
+        assert_eq!(again.line(), refused);
+        assert_eq!(again.line(), prompt);
     }
 }
 
