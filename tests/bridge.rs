@@ -838,3 +838,127 @@ fn the_test_redis_restarts_with_its_data() {
     assert!(redis.is_running());
     assert_eq!(command(&redis, "XLEN probe"), ":1");
 }
+
+#[test]
+fn lines_in_flight_when_the_broker_dies_are_delivered_once_or_refused() {
+    const LEASE: u64 = 10;
+    const LINES: usize = 300;
+    let mut redis = Redis::start();
+    let a = bridged(&redis, "t1", LEASE);
+    let b = bridged(&redis, "t1", LEASE);
+    let t = Text::en();
+    let mut alice = a.join("alice");
+    let mut bob = join_seen(&b, "bob", &mut [&mut alice]);
+    let mut carol = join_seen(&a, "carol", &mut [&mut alice, &mut bob]);
+
+    // alice sends steadily while the broker is killed under her.
+    let mut stream = alice.stream.try_clone().expect("clone");
+    let sender = thread::spawn(move || {
+        use std::io::Write;
+        for i in 0..LINES {
+            writeln!(stream, "n{i}").expect("send");
+            thread::sleep(Duration::from_millis(1));
+        }
+    });
+    thread::sleep(Duration::from_millis(150));
+    redis.kill();
+    sender.join().expect("sender thread");
+    thread::sleep(Duration::from_millis(500));
+    redis.restart();
+
+    let back = t.notice("broker-back", &[]);
+    let not_sent = t.notice("not-sent", &[]);
+    let mut alice_lines = read_until(
+        &mut alice,
+        Instant::now() + TIMEOUT,
+        "broker-back",
+        |line| line == back,
+    );
+    alice.send("marker");
+    let marker = "alice: marker";
+    let bob_lines = read_until(&mut bob, Instant::now() + TIMEOUT, "the marker", |line| {
+        line == marker
+    });
+    let carol_lines = read_until(&mut carol, Instant::now() + TIMEOUT, "the marker", |line| {
+        line == marker
+    });
+    let (rest, _) = list(&mut alice);
+    alice_lines.extend(rest);
+
+    let delivered = |lines: &[String]| -> Vec<usize> {
+        lines
+            .iter()
+            .filter_map(|line| line.strip_prefix("alice: n"))
+            .map(|n| n.parse().expect("a number"))
+            .collect()
+    };
+    let to_bob = delivered(&bob_lines);
+    let to_carol = delivered(&carol_lines);
+    assert_eq!(to_bob, to_carol, "the two servers disagree");
+    assert!(
+        to_bob.windows(2).all(|pair| pair[0] < pair[1]),
+        "doubled or reordered: {to_bob:?}"
+    );
+    let refused = alice_lines.iter().filter(|line| **line == not_sent).count();
+    assert!(
+        refused > 0,
+        "the broker died while alice sent, yet nothing was refused"
+    );
+    assert_eq!(
+        to_bob.len() + refused,
+        LINES,
+        "{} delivered and {refused} refused of {LINES}: a line was lost or both delivered and refused; delivered {to_bob:?}",
+        to_bob.len()
+    );
+    for lines in [&bob_lines, &carol_lines] {
+        assert!(!lines.iter().any(|line| is_any_leave(line)), "{lines:#?}");
+    }
+}
+
+#[test]
+fn a_killed_server_restarted_at_once_rejoins_and_its_old_members_are_lost() {
+    const LEASE: u64 = 2;
+    let redis = Redis::start();
+    let config = settings_file(&bridge_settings(&redis.url(), "t1", LEASE));
+    let start = |config: &Path| {
+        let mut server = spawn_server(config, Stdio::inherit());
+        let joined = Text::en().pattern(
+            "log-room-joined",
+            &[("room", "t1".into())],
+            &["members", "servers"],
+        );
+        expect_log(&mut server, "log-room-joined", |line| joined.matches(line));
+        server
+    };
+    let mut a = start(&config);
+    let b = bridged(&redis, "t1", LEASE);
+    let t = Text::en();
+    let mut bob = b.join("bob");
+    let _alice = join_seen(&a, "alice", &mut [&mut bob]);
+
+    a.child.kill().expect("SIGKILL server A");
+    common::wait_child(&mut a.child);
+    let killed = Instant::now();
+    // The same settings, before the lease ran out.
+    let a = start(&config);
+    // alice's old connection is lost, once, and her name freed.
+    let deadline = killed + Duration::from_secs(4 * LEASE + 3);
+    let lines = read_until(&mut bob, deadline, "alice's leave", |line| {
+        leave_of(line, "alice").is_some()
+    });
+    assert_eq!(lines.last().unwrap(), &t.left("left-lost", "alice"));
+    let mut alice = a.join("alice");
+    assert_eq!(alice.seen().last().unwrap(), &t.welcome("alice", 1));
+    assert_eq!(bob.line(), t.joined_count("alice", 2));
+    alice.send("back on A");
+    assert_eq!(bob.line(), "alice: back on A");
+    bob.send("welcome back");
+    assert_eq!(alice.line(), "bob: welcome back");
+    thread::sleep(Duration::from_secs(LEASE + 1));
+    let (before, listed) = list(&mut bob);
+    assert!(!before.iter().any(|line| is_any_leave(line)), "{before:?}");
+    assert_eq!(listed, names(&["alice", "bob"]));
+    let (before, listed) = list(&mut alice);
+    assert!(!before.iter().any(|line| is_any_leave(line)), "{before:?}");
+    assert_eq!(listed, names(&["alice", "bob"]));
+}
