@@ -773,6 +773,21 @@ fn an_empty_console_line_closes_that_server_only() {
     let mut alice_again = join_seen(&b, "alice", &mut [&mut bob]);
     alice_again.send("still here");
     assert_eq!(bob.line(), "alice: still here");
+
+    // SIGTERM closes a server the same way.
+    let mut c = bridged(&redis, "t1", LEASE);
+    let mut cid = join_seen(&c, "cid", &mut [&mut bob, &mut alice_again]);
+    c.signal(rustix::process::Signal::TERM);
+    let rest = cid.read_to_eof();
+    assert!(rest.contains(&closed), "no closing line: {rest:?}");
+    assert!(c.wait_exit().success());
+    for peer in [&mut bob, &mut alice_again] {
+        assert_eq!(peer.line(), t.left("left-quit", "cid"));
+    }
+    thread::sleep(Duration::from_secs(LEASE + 1));
+    let (before, listed) = list(&mut bob);
+    assert!(!before.iter().any(|line| is_any_leave(line)), "{before:?}");
+    assert_eq!(listed, names(&["alice", "bob"]));
 }
 
 #[test]
@@ -961,4 +976,84 @@ fn a_killed_server_restarted_at_once_rejoins_and_its_old_members_are_lost() {
     let (before, listed) = list(&mut alice);
     assert!(!before.iter().any(|line| is_any_leave(line)), "{before:?}");
     assert_eq!(listed, names(&["alice", "bob"]));
+}
+
+#[test]
+fn a_query_follows_a_member_of_another_server() {
+    let redis = Redis::start();
+    let a = bridged(&redis, "t1", 2);
+    let b = bridged(&redis, "t1", 2);
+    let t = Text::en();
+    let mut alice = a.join("alice");
+    let mut bob = join_seen(&b, "bob", &mut [&mut alice]);
+    let mut carol = join_seen(&a, "carol", &mut [&mut alice, &mut bob]);
+    alice.send("/query BOB");
+    assert_eq!(alice.line(), t.named("query-started", "bob"));
+    alice.send("just between us");
+    assert_eq!(alice.line(), t.named("private-sent", "bob"));
+    assert_eq!(bob.line(), t.private("alice", "just between us"));
+    // The query follows a rename on the other server.
+    bob.send("/nick robert");
+    assert_eq!(bob.line(), t.named("nick-set", "robert"));
+    let renamed = t.notice(
+        "renamed",
+        &[("old", "bob".into()), ("new", "robert".into())],
+    );
+    assert_eq!(alice.line(), renamed);
+    assert_eq!(
+        alice.line(),
+        t.notice(
+            "query-renamed",
+            &[("old", "bob".into()), ("new", "robert".into())]
+        )
+    );
+    alice.send("still us");
+    assert_eq!(alice.line(), t.named("private-sent", "robert"));
+    assert_eq!(bob.line(), t.private("alice", "still us"));
+    // The partner leaving, on the other server, ends it.
+    bob.send("/quit");
+    assert_eq!(alice.line(), t.left("left-quit", "robert"));
+    assert_eq!(alice.line(), t.named("query-partner-left", "robert"));
+    alice.send("the room again");
+    assert_eq!(carol.line(), renamed);
+    assert_eq!(carol.line(), t.left("left-quit", "robert"));
+    assert_eq!(carol.line(), "alice: the room again");
+    carol.expect_nothing_pending();
+}
+
+#[test]
+fn a_server_started_before_its_broker_joins_the_room_once_it_is_up() {
+    let port = closed_port();
+    let config = settings_file(&bridge_settings(
+        &format!("redis://127.0.0.1:{port}"),
+        "t1",
+        2,
+    ));
+    let mut a = spawn_server(&config, Stdio::inherit());
+    let t = Text::en();
+    let unreachable = t.pattern(
+        "log-broker-unreachable",
+        &[],
+        &["addr", "reason", "seconds"],
+    );
+    expect_log(&mut a, "log-broker-unreachable", |line| {
+        unreachable.matches(line)
+    });
+    let redis = Redis::start_on(port);
+    let joined = t.pattern(
+        "log-room-joined",
+        &[("room", "t1".into())],
+        &["members", "servers"],
+    );
+    expect_log(&mut a, "log-room-joined", |line| joined.matches(line));
+    let connected = t.pattern("log-broker-connected", &[("room", "t1".into())], &["addr"]);
+    let line = expect_log(&mut a, "log-broker-connected", |line| {
+        connected.matches(line)
+    });
+    assert!(line.contains(&port.to_string()), "{line:?}");
+    let b = bridged(&redis, "t1", 2);
+    let mut alice = a.join("alice");
+    let mut bob = join_seen(&b, "bob", &mut [&mut alice]);
+    alice.send("made it");
+    assert_eq!(bob.line(), "alice: made it");
 }

@@ -58,6 +58,20 @@ impl Redis {
         panic!("redis-server did not start in {START_ATTEMPTS} attempts: {failures:#?}");
     }
 
+    /// Starts a Redis on this very port (one a test chose, say for a
+    /// server started before its broker), in a fresh directory.
+    pub fn start_on(port: u16) -> Redis {
+        let dir = temp_dir().join("redis");
+        std::fs::create_dir_all(&dir).expect("create the redis dir");
+        let mut redis = Redis {
+            child: None,
+            port,
+            dir,
+        };
+        redis.restart();
+        redis
+    }
+
     pub fn port(&self) -> u16 {
         self.port
     }
