@@ -120,6 +120,8 @@ impl Localizer {
             io::ErrorKind::ConnectionRefused => "reason-refused",
             io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted => "reason-reset",
             io::ErrorKind::BrokenPipe => "reason-reset",
+            io::ErrorKind::UnexpectedEof => "reason-closed",
+            io::ErrorKind::InvalidData => "reason-garbled",
             io::ErrorKind::TimedOut => "reason-timeout",
             io::ErrorKind::AddrInUse => "reason-in-use",
             io::ErrorKind::AddrNotAvailable => "reason-not-available",

@@ -117,6 +117,8 @@ allowed-queue = a number of bytes at least twice max_line_bytes ({ $min })
 
 reason-refused = connection refused
 reason-reset = the connection was reset
+reason-closed = the other side closed the connection
+reason-garbled = the other side sent what this program cannot read
 reason-timeout = no answer in time
 reason-in-use = the address is already in use
 reason-not-available = the address is not available on this machine

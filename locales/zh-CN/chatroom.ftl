@@ -106,6 +106,8 @@ allowed-queue = 应为字节数，至少是 max_line_bytes 的两倍（{ $min }�
 
 reason-refused = 连接被拒绝
 reason-reset = 连接被重置
+reason-closed = 对方关闭了连接
+reason-garbled = 对方发来了本程序无法识别的数据
 reason-timeout = 等待超时
 reason-in-use = 地址已被占用
 reason-not-available = 本机没有这个地址

@@ -25,7 +25,14 @@ fn main() -> ExitCode {
     let localizer = Localizer::new(&settings.lang);
     let result = server::bind(&settings.server.host, settings.server.port).and_then(|listener| {
         let log = server::Log::stdout(&localizer);
-        server::run(listener, &settings.server, &localizer, log, true)
+        server::run(
+            listener,
+            &settings.server,
+            &settings.bridge,
+            &localizer,
+            log,
+            true,
+        )
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -159,6 +159,11 @@ impl Bans {
         self.list.len() != before
     }
 
+    /// Whether there is a ban of `target`.
+    pub fn contains(&self, target: &BanTarget) -> bool {
+        self.list.iter().any(|ban| same_target(&ban.target, target))
+    }
+
     /// Forgets the bans that ran out by `now`; whether any did.
     pub fn expire(&mut self, now: Instant) -> bool {
         let before = self.list.len();

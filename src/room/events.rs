@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use super::bans::Bans;
+use super::shared::Shared;
 use crate::i18n::Lang;
 
 pub use super::history::LocalTime;
@@ -54,6 +55,10 @@ pub enum RoomEvent {
     Console(Notice),
     /// The bans changed: the server keeps `bans` in its `bans_file`.
     BansChanged { bans: Bans },
+    /// Bridged only: carry `Shared` to the broker; the room carries it out
+    /// when `apply` hands it back (with its author's id as this room knows
+    /// it).
+    Publish(Shared),
     /// The room is closed: accept nobody; the server ends once every
     /// connection is closed.
     Shutdown,

@@ -41,8 +41,9 @@ mod flood;
 pub mod history;
 pub mod names;
 mod operator;
+pub mod shared;
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
@@ -58,6 +59,7 @@ use history::History;
 pub use history::LocalTime;
 use names::Names;
 pub use names::{validate_name, MAX_NAME_CHARS};
+pub use shared::{Author, Link, Shared, SharedOp};
 
 use crate::command::{self, Command};
 use crate::i18n::Lang;
@@ -112,13 +114,26 @@ struct Connection {
     timestamps: bool,
     /// Set from its welcome on.
     member: Option<MemberId>,
+    /// Bridged: the id its join was published under, until the join comes
+    /// back from the broker.
+    joining: Option<MemberId>,
+    /// Lines that arrived while its join was on its way: taken up again
+    /// once it is answered, in order.
+    waiting: VecDeque<String>,
 }
+
+/// Lines kept for a connection whose join is on its way to the broker;
+/// more are dropped (a person does not type that fast).
+const MAX_WAITING_LINES: usize = 64;
 
 /// A joined member.
 #[derive(Debug)]
 struct Member {
-    /// The connection that carries it.
-    conn: ConnId,
+    /// The connection that carries it; `None` for a member of another
+    /// server, or one of this server whose departure is on its way.
+    conn: Option<ConnId>,
+    /// Its address, for the operator's `/list` and `/ban`.
+    ip: IpAddr,
     /// The name as chosen (NFC).
     name: String,
     pacer: Pacer,
@@ -165,6 +180,35 @@ pub struct Room {
     now: Option<Instant>,
     /// The local time of day at `now`, from `set_clock`.
     local: LocalTime,
+    /// Whether changes are carried out at once, published or refused.
+    link: Link,
+    /// Bridged: the connections whose join is on its way, by the id it
+    /// was published under.
+    joining: HashMap<MemberId, ConnId>,
+    /// Bridged: joins on their way whose connection closed meanwhile; if
+    /// the join is accepted, the member leaves at once.
+    abandoned: HashSet<MemberId>,
+    /// Bridged: members of this server closed here whose leave is not
+    /// back from the broker yet.
+    departing: HashSet<MemberId>,
+}
+
+impl Member {
+    fn new(conn: Option<ConnId>, ip: IpAddr, name: String, now: Instant) -> Member {
+        Member {
+            conn,
+            ip,
+            name,
+            pacer: Pacer::default(),
+            joined_at: now,
+            last_line_at: now,
+            away: None,
+            rules: SkipRules::default(),
+            query: None,
+            reply_to: None,
+            silenced: false,
+        }
+    }
 }
 
 impl Room {
@@ -184,6 +228,204 @@ impl Room {
             events: VecDeque::new(),
             now: None,
             local: LocalTime::default(),
+            link: Link::Standalone,
+            joining: HashMap::new(),
+            abandoned: HashSet::new(),
+            departing: HashSet::new(),
+        }
+    }
+
+    /// Bridged: how the broker can be reached now. Members are told when
+    /// it goes out of reach and when it is back.
+    pub fn set_link(&mut self, link: Link) {
+        let was = std::mem::replace(&mut self.link, link);
+        if self.closed || was == link || was == Link::Standalone && link == Link::Up {
+            return;
+        }
+        let audience = Audience {
+            sender: None,
+            kind: LineKind::Notice,
+        };
+        match link {
+            Link::Down => self.broadcast(audience, Notice::BrokerDown),
+            Link::Up => self.broadcast(audience, Notice::BrokerBack),
+            Link::Standalone => {}
+        }
+    }
+
+    /// Bridged: a fresh id for a member of another server, before its join
+    /// is carried out.
+    pub fn allocate_member(&mut self) -> MemberId {
+        let member = MemberId(self.next_member);
+        self.next_member += 1;
+        member
+    }
+
+    /// The name of `member`, if it is in the room.
+    pub fn member_name(&self, member: MemberId) -> Option<String> {
+        self.members.get(&member).map(|m| m.name.clone())
+    }
+
+    /// Bridged: whether `member` is in the room now.
+    pub fn has_member(&self, member: MemberId) -> bool {
+        self.members.contains_key(&member)
+    }
+
+    /// Bridged: the members this server carries (also those whose
+    /// departure is on its way), with what another server needs to know
+    /// of them: name, address, away, muted by the operator.
+    pub fn own_members(&self) -> Vec<(MemberId, String, IpAddr, Option<String>, bool)> {
+        self.members
+            .iter()
+            .filter(|(id, state)| state.conn.is_some() || self.departing_here(**id))
+            .map(|(&id, m)| (id, m.name.clone(), m.ip, m.away.clone(), m.silenced))
+            .collect()
+    }
+
+    /// A member of this server closed here whose leave is not back yet.
+    fn departing_here(&self, member: MemberId) -> bool {
+        self.departing.contains(&member)
+    }
+
+    /// Bridged, when catching up: a member of another server already in
+    /// the room, taken in without a join notice.
+    pub fn adopt(
+        &mut self,
+        member: MemberId,
+        name: &str,
+        ip: IpAddr,
+        away: Option<String>,
+        silenced: bool,
+    ) {
+        if self.members.contains_key(&member) || self.names.check(name, None).is_err() {
+            return;
+        }
+        let now = self.now.unwrap_or_else(Instant::now);
+        self.names.claim(name, member);
+        let mut state = Member::new(None, ip, name.to_string(), now);
+        state.away = away;
+        state.silenced = silenced;
+        self.members.insert(member, state);
+    }
+
+    /// Bridged, when catching up: a room line from before this server
+    /// joined the room, for the history, at the time of day it was said.
+    pub fn remember(&mut self, at: LocalTime, notice: &Notice) {
+        self.history.push(at, notice);
+    }
+
+    /// Makes a change: at once when standalone, else published (and
+    /// carried out when it comes back), or refused while the broker is out
+    /// of reach.
+    fn commit(&mut self, author: Author, op: SharedOp) {
+        match self.link {
+            Link::Standalone => self.apply(author, op),
+            Link::Up => self
+                .events
+                .push_back(RoomEvent::Publish(Shared { author, op })),
+            Link::Down if matches!(op, SharedOp::Leave { .. }) => {
+                self.events
+                    .push_back(RoomEvent::Publish(Shared { author, op }));
+            }
+            Link::Down => match author {
+                Author::Member(member) => self.tell_member(member, Notice::NotSent),
+                Author::Console => self.events.push_back(RoomEvent::Console(Notice::NotSent)),
+            },
+        }
+    }
+
+    /// Sends to `member` if this server carries it.
+    fn tell_member(&mut self, member: MemberId, notice: Notice) {
+        if let Some(conn) = self.members.get(&member).and_then(|m| m.conn) {
+            self.send(conn, notice);
+        }
+    }
+
+    /// Carries out a change, on every server in the same order when
+    /// bridged. `author` is the id as this room knows it.
+    pub fn apply(&mut self, author: Author, op: SharedOp) {
+        if self.closed {
+            return;
+        }
+        let Author::Member(member) = author else {
+            match op {
+                SharedOp::Admin { text } => {
+                    let audience = Audience {
+                        sender: None,
+                        kind: LineKind::Admin,
+                    };
+                    self.broadcast(audience, Notice::Admin { text });
+                }
+                SharedOp::Kick { target, reason } => {
+                    self.depart(target, LeaveReason::Kicked { reason });
+                }
+                SharedOp::Silence { target, on } => self.apply_silence(target, on),
+                SharedOp::Ban {
+                    targets,
+                    minutes,
+                    reason,
+                } => self.apply_ban(targets, minutes, reason),
+                SharedOp::Unban { target } => {
+                    let removed = self.bans.remove(&target);
+                    if removed {
+                        self.bans_changed();
+                    }
+                }
+                _ => {}
+            }
+            return;
+        };
+        if let SharedOp::Join { name, ip } = op {
+            self.apply_join(member, name, ip);
+            return;
+        }
+        let Some(state) = self.members.get_mut(&member) else {
+            return;
+        };
+        let now = self.now.unwrap_or(state.last_line_at);
+        let from = state.name.clone();
+        let conn = state.conn;
+        match op {
+            SharedOp::Join { .. } => {}
+            SharedOp::Say { text } => {
+                state.last_line_at = now;
+                let audience = Audience {
+                    sender: Some(member),
+                    kind: LineKind::Chat,
+                };
+                self.broadcast(audience, Notice::Chat { from, text });
+            }
+            SharedOp::Action { text } => {
+                state.last_line_at = now;
+                let audience = Audience {
+                    sender: Some(member),
+                    kind: LineKind::Action,
+                };
+                self.broadcast(audience, Notice::Action { from, text });
+            }
+            SharedOp::Private { to, to_name, text } => {
+                state.last_line_at = now;
+                self.apply_private(member, conn, from, to, to_name, text);
+            }
+            SharedOp::Rename { name } => self.apply_rename(member, conn, &name),
+            SharedOp::Away { reason } => {
+                state.away = reason.clone();
+                if let Some(conn) = conn {
+                    let notice = match reason {
+                        Some(reason) => Notice::AwaySet {
+                            reason: (!reason.is_empty()).then_some(reason),
+                        },
+                        None => Notice::Back,
+                    };
+                    self.send(conn, notice);
+                }
+            }
+            SharedOp::Leave { reason } => self.depart(member, reason),
+            SharedOp::Admin { .. }
+            | SharedOp::Kick { .. }
+            | SharedOp::Silence { .. }
+            | SharedOp::Ban { .. }
+            | SharedOp::Unban { .. } => {}
         }
     }
 
@@ -249,6 +491,8 @@ impl Room {
             lang: self.config.lang,
             timestamps: self.config.timestamps,
             member: None,
+            joining: None,
+            waiting: VecDeque::new(),
         };
         if self.closed {
             self.events.push_back(RoomEvent::Close { conn });
@@ -288,10 +532,18 @@ impl Room {
             return;
         }
         self.note_time(now);
-        match self.connections.get(&conn).map(|c| c.member) {
-            Some(None) => self.choose_name(conn, raw, now),
-            Some(Some(member)) => self.member_line(member, raw, now),
-            None => {}
+        let Some(connection) = self.connections.get_mut(&conn) else {
+            return;
+        };
+        if connection.joining.is_some() {
+            if connection.waiting.len() < MAX_WAITING_LINES {
+                connection.waiting.push_back(raw.to_string());
+            }
+            return;
+        }
+        match connection.member {
+            None => self.choose_name(conn, raw, now),
+            Some(member) => self.member_line(member, raw, now),
         }
     }
 
@@ -319,6 +571,10 @@ impl Room {
             return;
         };
         let Some(member) = connection.member else {
+            if let Some(joining) = connection.joining {
+                self.joining.remove(&joining);
+                self.abandoned.insert(joining);
+            }
             self.close(conn);
             return;
         };
@@ -334,18 +590,23 @@ impl Room {
                 self.act(member, &line);
             }
         }
+        self.close_member(member, &reason);
+        self.commit(Author::Member(member), SharedOp::Leave { reason });
+    }
+
+    /// This server's part of a departure: the member is told why (when
+    /// there is something to tell) and closed. The room's part, `depart`,
+    /// follows at once when standalone, when the leave is back when
+    /// bridged.
+    fn close_member(&mut self, member: MemberId, reason: &LeaveReason) {
         self.timers.cancel(RoomTimer::HeldLines(member));
-        let Some(Member {
-            name, joined_at, ..
-        }) = self.members.remove(&member)
-        else {
+        let Some(conn) = self.members.get_mut(&member).and_then(|m| m.conn.take()) else {
             return;
         };
-        self.names.release(&name);
-        let stayed = self.now.map_or(Duration::ZERO, |now| {
-            now.saturating_duration_since(joined_at)
-        });
-        match &reason {
+        if self.link != Link::Standalone {
+            self.departing.insert(member);
+        }
+        match reason {
             LeaveReason::TooSlow => {
                 // What it is owed would only hold the notice back.
                 self.events.push_back(RoomEvent::Discard { conn });
@@ -357,25 +618,61 @@ impl Room {
                 self.send(conn, Notice::KickedYou { reason });
             }
             // The ban told it already, with how long it lasts.
-            LeaveReason::Banned | LeaveReason::Quit | LeaveReason::Lost => {}
+            LeaveReason::Banned | LeaveReason::Quit => {}
+            // Only when bridged: the other servers gave this one up.
+            LeaveReason::Lost => {
+                if self.link != Link::Standalone {
+                    self.send(conn, Notice::BrokerDown);
+                }
+            }
         }
         // Unsubscribed first: a member never hears its own leave notice.
         self.close(conn);
-        if !self.closed {
-            let audience = Audience {
-                sender: None,
-                kind: LineKind::Notice,
-            };
-            self.broadcast(
-                audience,
-                Notice::Left {
-                    name: name.clone(),
-                    reason,
-                    stayed,
-                },
-            );
-            self.forget_member(member, &name);
+    }
+
+    /// The room's part of a departure: the name is free, everyone is told,
+    /// and what others held about the member ends.
+    fn depart(&mut self, member: MemberId, reason: LeaveReason) {
+        if !self.members.contains_key(&member) {
+            return;
         }
+        // Kicked, banned or given up by the others while still here: its
+        // lines held back were accepted and go first, as on any departure.
+        if self.members.get(&member).is_some_and(|m| m.conn.is_some()) {
+            let held = self
+                .members
+                .get_mut(&member)
+                .map(|m| m.pacer.take_held())
+                .unwrap_or_default();
+            for line in held {
+                self.act(member, &line);
+            }
+        }
+        self.close_member(member, &reason);
+        self.departing.remove(&member);
+        let Some(Member {
+            name, joined_at, ..
+        }) = self.members.remove(&member)
+        else {
+            return;
+        };
+        self.names.release(&name);
+        let stayed = self.now.map_or(Duration::ZERO, |now| {
+            now.saturating_duration_since(joined_at)
+        });
+        let audience = Audience {
+            sender: None,
+            kind: LineKind::Notice,
+        };
+        self.broadcast(
+            audience,
+            Notice::Left {
+                name: name.clone(),
+                reason,
+                stayed,
+            },
+        );
+        self.forget_member(member, &name);
     }
 
     /// What other members hold about a member that left: a query with it
@@ -387,14 +684,16 @@ impl Room {
         for state in self.members.values_mut() {
             if state.query == Some(gone) {
                 state.query = None;
-                told.push(state.conn);
+                told.extend(state.conn);
             }
             if state.reply_to == Some(gone) {
                 state.reply_to = None;
             }
             if state.rules.ignored.contains(&gone) {
                 state.rules.ignored.retain(|&id| id != gone);
-                rules.push((state.conn, state.rules.clone()));
+                if let Some(conn) = state.conn {
+                    rules.push((conn, state.rules.clone()));
+                }
             }
         }
         for conn in told {
@@ -431,11 +730,7 @@ impl Room {
     fn say_as_admin(&mut self, raw: &str) {
         let text = sanitize(raw);
         if !text.trim().is_empty() {
-            let audience = Audience {
-                sender: None,
-                kind: LineKind::Admin,
-            };
-            self.broadcast(audience, Notice::Admin { text });
+            self.commit(Author::Console, SharedOp::Admin { text });
         }
     }
 
@@ -539,33 +834,102 @@ impl Room {
             self.send(conn, Notice::NamePrompt);
             return;
         }
+        if self.link == Link::Down {
+            self.send(conn, Notice::NotSent);
+            self.send(conn, Notice::NamePrompt);
+            return;
+        }
         self.timers.cancel(RoomTimer::NameDeadline(conn));
-        let member = MemberId(self.next_member);
-        self.next_member += 1;
+        let member = self.allocate_member();
+        if let Some(connection) = self.connections.get_mut(&conn) {
+            connection.joining = Some(member);
+            self.joining.insert(member, conn);
+            let ip = connection.ip;
+            self.commit(Author::Member(member), SharedOp::Join { name, ip });
+        }
+    }
+
+    /// A join comes back (or, standalone, is made): the name is checked
+    /// again against everyone who joined before, on every server.
+    fn apply_join(&mut self, member: MemberId, raw: String, ip: IpAddr) {
+        let conn = self.joining.remove(&member);
+        let abandoned = self.abandoned.remove(&member);
+        let now = self.now.unwrap_or_else(Instant::now);
+        let refused = match self.names.check(&raw, None) {
+            Err(problem) => Some(Notice::NameRejected { problem }),
+            Ok(name) => self.bans.on_name(&name, now).map(|ban| {
+                let minutes = ban.minutes_left(now);
+                Notice::NameBanned { name, minutes }
+            }),
+        };
+        if let Some(notice) = refused {
+            if let Some(conn) = conn {
+                if let Some(connection) = self.connections.get_mut(&conn) {
+                    connection.joining = None;
+                }
+                if let Some(timeout) = self.config.name_timeout {
+                    self.timers
+                        .set(RoomTimer::NameDeadline(conn), now + timeout);
+                }
+                self.send(conn, notice);
+                self.send(conn, Notice::NamePrompt);
+                self.take_up_waiting(conn, now);
+            }
+            return;
+        }
+        let name = raw;
         let others = self.members.len();
         self.names.claim(&name, member);
-        if let Some(connection) = self.connections.get_mut(&conn) {
+        if let Some(connection) = conn.and_then(|conn| self.connections.get_mut(&conn)) {
+            connection.joining = None;
             connection.member = Some(member);
         }
-        self.members.insert(
-            member,
-            Member {
-                conn,
-                name: name.clone(),
-                pacer: Pacer::default(),
-                joined_at: now,
-                last_line_at: now,
-                away: None,
-                rules: SkipRules::default(),
-                query: None,
-                reply_to: None,
-                silenced: false,
-            },
-        );
+        self.members
+            .insert(member, Member::new(conn, ip, name.clone(), now));
+        if let Some(conn) = conn {
+            self.welcome(conn, member, &name, others);
+        }
+        let audience = Audience {
+            sender: Some(member),
+            kind: LineKind::Notice,
+        };
+        let count = self.members.len();
+        self.broadcast(audience, Notice::Joined { name, count });
+        if abandoned {
+            // Its connection closed while the join was on its way.
+            self.departing.insert(member);
+            self.commit(
+                Author::Member(member),
+                SharedOp::Leave {
+                    reason: LeaveReason::Quit,
+                },
+            );
+        }
+        if let Some(conn) = conn {
+            self.take_up_waiting(conn, now);
+        }
+    }
+
+    /// The lines `conn` sent while its join was on its way, in order.
+    fn take_up_waiting(&mut self, conn: ConnId, now: Instant) {
+        while let Some(connection) = self.connections.get_mut(&conn) {
+            if connection.joining.is_some() {
+                return;
+            }
+            let Some(line) = connection.waiting.pop_front() else {
+                return;
+            };
+            self.line(conn, &line, now);
+        }
+    }
+
+    /// What a new member receives alone: the welcome, the message of the
+    /// day, the history; then it is subscribed.
+    fn welcome(&mut self, conn: ConnId, member: MemberId, name: &str, others: usize) {
         self.send(
             conn,
             Notice::Welcome {
-                name: name.clone(),
+                name: name.to_string(),
                 others,
             },
         );
@@ -586,12 +950,6 @@ impl Room {
             }
         }
         self.events.push_back(RoomEvent::Subscribe { conn, member });
-        let audience = Audience {
-            sender: Some(member),
-            kind: LineKind::Notice,
-        };
-        let count = self.members.len();
-        self.broadcast(audience, Notice::Joined { name, count });
     }
 
     fn member_line(&mut self, member: MemberId, raw: &str, now: Instant) {
@@ -612,17 +970,17 @@ impl Room {
         match state.pacer.offer(line, now, limit) {
             Offer::Now(line) => self.act(member, &line),
             Offer::Held { warn } => {
-                let conn = state.conn;
                 if let Some(at) = state.pacer.next_release(limit) {
                     self.timers.set(RoomTimer::HeldLines(member), at);
                 }
                 if warn {
-                    self.send(conn, Notice::SlowDown);
+                    self.tell_member(member, Notice::SlowDown);
                 }
             }
             Offer::Flooding => {
-                let conn = state.conn;
-                self.disconnect(conn, LeaveReason::Flood);
+                if let Some(conn) = state.conn {
+                    self.disconnect(conn, LeaveReason::Flood);
+                }
             }
         }
     }
@@ -648,7 +1006,11 @@ impl Room {
         let Some(state) = self.members.get(&member) else {
             return;
         };
-        let (conn, from, silenced) = (state.conn, state.name.clone(), state.silenced);
+        // Only a member carried here speaks through this server.
+        let Some(conn) = state.conn else {
+            return;
+        };
+        let silenced = state.silenced;
         let command = command::parse(line);
         let speaks = matches!(
             command,
@@ -662,8 +1024,8 @@ impl Room {
             return;
         }
         match command {
-            Command::Say(text) => self.say(member, conn, from, text),
-            Command::Private { to, text } => self.private(conn, member, from, to, text),
+            Command::Say(text) => self.say(member, conn, text),
+            Command::Private { to, text } => self.private(conn, member, to, text),
             Command::PrivateUsage => self.send(conn, Notice::PrivateUsage),
             Command::Help => self.send(conn, Notice::Help),
             Command::List => {
@@ -690,12 +1052,8 @@ impl Room {
                     self.send(conn, Notice::StillMuted);
                     return;
                 }
-                let audience = Audience {
-                    sender: Some(member),
-                    kind: LineKind::Action,
-                };
                 let text = text.to_string();
-                self.broadcast(audience, Notice::Action { from, text });
+                self.commit(Author::Member(member), SharedOp::Action { text });
             }
             Command::Reply(None) => self.usage(conn, Usage::Reply),
             Command::Reply(Some(text)) => {
@@ -704,7 +1062,7 @@ impl Room {
                     .and_then(|id| self.members.get(&id))
                     .map(|m| m.name.clone());
                 match to {
-                    Some(to) => self.private(conn, member, from, &to, text),
+                    Some(to) => self.private(conn, member, &to, text),
                     None => self.send(conn, Notice::NoOneToReply),
                 }
             }
@@ -729,18 +1087,10 @@ impl Room {
             Command::Unignore(None) => self.usage(conn, Usage::Unignore),
             Command::Unignore(Some(name)) => self.ignore(member, conn, name, false),
             Command::Away(reason) => {
-                let reason = reason.map(str::to_string);
-                if let Some(state) = self.members.get_mut(&member) {
-                    state.away = Some(reason.clone().unwrap_or_default());
-                }
-                self.send(conn, Notice::AwaySet { reason });
+                let reason = Some(reason.unwrap_or_default().to_string());
+                self.commit(Author::Member(member), SharedOp::Away { reason });
             }
-            Command::Back => {
-                if let Some(state) = self.members.get_mut(&member) {
-                    state.away = None;
-                }
-                self.send(conn, Notice::Back);
-            }
+            Command::Back => self.commit(Author::Member(member), SharedOp::Away { reason: None }),
             Command::Whois(None) => self.usage(conn, Usage::Whois),
             Command::Whois(Some(name)) => self.whois(conn, name),
             Command::Motd => {
@@ -780,7 +1130,7 @@ impl Room {
     /// A plain line: to the query's partner inside a query, else to the
     /// room, unless the member muted the room (it would talk to a room it
     /// cannot hear).
-    fn say(&mut self, member: MemberId, conn: ConnId, from: String, text: &str) {
+    fn say(&mut self, member: MemberId, conn: ConnId, text: &str) {
         let partner = self
             .members
             .get(&member)
@@ -788,19 +1138,15 @@ impl Room {
             .and_then(|id| self.members.get(&id))
             .map(|m| m.name.clone());
         if let Some(partner) = partner {
-            self.private(conn, member, from, &partner, text);
+            self.private(conn, member, &partner, text);
             return;
         }
         if self.is_muted(member) {
             self.send(conn, Notice::StillMuted);
             return;
         }
-        let audience = Audience {
-            sender: Some(member),
-            kind: LineKind::Chat,
-        };
         let text = text.to_string();
-        self.broadcast(audience, Notice::Chat { from, text });
+        self.commit(Author::Member(member), SharedOp::Say { text });
     }
 
     /// The member and name `name` means (lookalikes included), or the
@@ -826,11 +1172,28 @@ impl Room {
                 return;
             }
         };
+        self.commit(Author::Member(member), SharedOp::Rename { name: new });
+    }
+
+    /// A rename comes back (or, standalone, is made): checked again
+    /// against every name taken meanwhile.
+    fn apply_rename(&mut self, member: MemberId, conn: Option<ConnId>, raw: &str) {
+        let new = match self.names.check(raw, Some(member)) {
+            Ok(new) => new,
+            Err(problem) => {
+                if let Some(conn) = conn {
+                    self.send(conn, Notice::NameRejected { problem });
+                }
+                return;
+            }
+        };
         let Some(state) = self.members.get_mut(&member) else {
             return;
         };
         let old = std::mem::replace(&mut state.name, new.clone());
-        self.send(conn, Notice::NickSet { name: new.clone() });
+        if let Some(conn) = conn {
+            self.send(conn, Notice::NickSet { name: new.clone() });
+        }
         if old == new {
             return;
         }
@@ -853,7 +1216,7 @@ impl Room {
             .members
             .values()
             .filter(|m| m.query == Some(member))
-            .map(|m| m.conn)
+            .filter_map(|m| m.conn)
             .collect();
         for partner in partners {
             let (old, new) = (old.clone(), new.clone());
@@ -945,9 +1308,9 @@ impl Room {
             return;
         };
         let now = self.now.unwrap_or(state.last_line_at);
-        let lang = self
-            .connections
-            .get(&state.conn)
+        let lang = state
+            .conn
+            .and_then(|conn| self.connections.get(&conn))
             .map_or(self.config.lang, |c| c.lang);
         let notice = Notice::Whois {
             name,
@@ -983,18 +1346,44 @@ impl Room {
         true
     }
 
-    fn private(&mut self, conn: ConnId, member: MemberId, from: String, to: &str, text: &str) {
-        let Some((target_id, to)) = self.find_member(conn, to) else {
+    fn private(&mut self, conn: ConnId, member: MemberId, to: &str, text: &str) {
+        let Some((target, to_name)) = self.find_member(conn, to) else {
             return;
         };
-        if target_id == member {
+        if target == member {
             self.send(conn, Notice::PrivateToSelf);
             return;
         }
-        let Some(target) = self.members.get_mut(&target_id) else {
+        let text = text.to_string();
+        self.commit(
+            Author::Member(member),
+            SharedOp::Private {
+                to: target,
+                to_name,
+                text,
+            },
+        );
+    }
+
+    /// A private message comes back (or, standalone, is sent): the
+    /// recipient's server delivers it, the sender's confirms it.
+    fn apply_private(
+        &mut self,
+        member: MemberId,
+        conn: Option<ConnId>,
+        from: String,
+        to: MemberId,
+        to_name: String,
+        text: String,
+    ) {
+        let Some(target) = self.members.get_mut(&to) else {
+            if let Some(conn) = conn {
+                self.send(conn, Notice::NoSuchMember { name: to_name });
+            }
             return;
         };
         let target_conn = target.conn;
+        let to = target.name.clone();
         // Someone who ignores the sender does not get it, and the sender is
         // not told: it is confirmed as usual.
         let ignored = target.rules.ignored.contains(&member);
@@ -1002,14 +1391,26 @@ impl Room {
         if !ignored {
             target.reply_to = Some(member);
         }
-        let text = text.to_string();
-        self.events.push_back(RoomEvent::Log(LogEntry::Private {
-            from: from.clone(),
-            to: to.clone(),
-        }));
-        if !ignored {
-            self.send(target_conn, Notice::Private { from, text });
+        if conn.is_some() {
+            self.events.push_back(RoomEvent::Log(LogEntry::Private {
+                from: from.clone(),
+                to: to.clone(),
+            }));
         }
+        if !ignored {
+            if let Some(target_conn) = target_conn {
+                self.send(
+                    target_conn,
+                    Notice::Private {
+                        from: from.clone(),
+                        text,
+                    },
+                );
+            }
+        }
+        let Some(conn) = conn else {
+            return;
+        };
         self.send(conn, Notice::PrivateSent { to: to.clone() });
         if let Some(reason) = away {
             let reason = (!reason.is_empty()).then_some(reason);

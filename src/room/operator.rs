@@ -7,7 +7,10 @@
 use std::time::{Duration, Instant};
 
 use super::bans::{Ban, BanTarget, Bans};
-use super::{BanRow, ConsoleUsage, LeaveReason, MemberId, Notice, OperatorRow, Room, RoomEvent};
+use super::{
+    Author, BanRow, ConsoleUsage, LeaveReason, Link, MemberId, Notice, OperatorRow, Room,
+    RoomEvent, SharedOp,
+};
 use crate::protocol::sanitize;
 
 /// A console line after its `/`, split into what it asks for.
@@ -103,7 +106,17 @@ impl Room {
                 };
                 let reason = sanitize(reason);
                 let name = self.name_of_member(member);
-                self.drop_member(member, LeaveReason::Kicked { reason });
+                if self.link == Link::Down {
+                    self.reply(Notice::NotSent);
+                    return;
+                }
+                self.commit(
+                    Author::Console,
+                    SharedOp::Kick {
+                        target: member,
+                        reason,
+                    },
+                );
                 self.reply(Notice::ConsoleKicked { name });
             }
             ConsoleCommand::Ban {
@@ -113,9 +126,13 @@ impl Room {
             } => self.ban(target, minutes, &sanitize(reason), now),
             ConsoleCommand::Unban(text) => {
                 let target = text.to_string();
-                let removed = BanTarget::parse(text).is_some_and(|t| self.bans.remove(&t));
-                if removed {
-                    self.bans_changed();
+                let found = BanTarget::parse(text).filter(|t| self.bans.contains(t));
+                if let Some(found) = found {
+                    if self.link == Link::Down {
+                        self.reply(Notice::NotSent);
+                        return;
+                    }
+                    self.commit(Author::Console, SharedOp::Unban { target: found });
                     self.reply(Notice::ConsoleUnbanned { target });
                 } else {
                     self.reply(Notice::ConsoleNotBanned { target });
@@ -156,7 +173,7 @@ impl Room {
         self.events.push_back(RoomEvent::Console(notice));
     }
 
-    fn bans_changed(&mut self) {
+    pub(super) fn bans_changed(&mut self) {
         let bans = self.bans.clone();
         self.events.push_back(RoomEvent::BansChanged { bans });
     }
@@ -182,23 +199,13 @@ impl Room {
             .unwrap_or_default()
     }
 
-    fn drop_member(&mut self, member: MemberId, reason: LeaveReason) {
-        if let Some(conn) = self.members.get(&member).map(|state| state.conn) {
-            self.disconnect(conn, reason);
-        }
-    }
-
     fn console_list(&mut self, now: Instant) {
         let mut rows: Vec<OperatorRow> = self
             .members
             .values()
             .map(|state| OperatorRow {
                 name: state.name.clone(),
-                addr: self
-                    .connections
-                    .get(&state.conn)
-                    .map(|c| c.ip.to_canonical().to_string())
-                    .unwrap_or_default(),
+                addr: state.ip.to_canonical().to_string(),
                 stayed: now.saturating_duration_since(state.joined_at),
                 away: state.away.clone(),
                 muted: state.silenced,
@@ -224,45 +231,48 @@ impl Room {
             return;
         }
         let until = minutes.map(|m| now + Duration::from_secs(m.saturating_mul(60)));
-        let ban = |target: BanTarget| Ban {
-            target,
-            until,
-            reason: reason.to_string(),
-        };
         let mut targets = vec![target.clone()];
         if let BanTarget::Name { name, .. } = &target {
             let address = self
                 .names
                 .find(name)
                 .and_then(|member| self.members.get(&member))
-                .and_then(|state| self.connections.get(&state.conn))
-                .map(|connection| BanTarget::address(connection.ip))
+                .map(|state| BanTarget::address(state.ip))
                 .filter(|address| !address.is_loopback());
             targets.extend(address);
         }
-        for target in &targets {
-            self.bans.add(ban(target.clone()));
+        if self.link == Link::Down {
+            self.reply(Notice::NotSent);
+            return;
         }
-        self.bans_changed();
-        // Everyone the bans now match goes.
-        let matching: Vec<MemberId> = self
+        // Counted before: bridged, the ban is carried out when it comes
+        // back from the broker.
+        let probe = Bans::new(
+            targets
+                .iter()
+                .map(|target| Ban {
+                    target: target.clone(),
+                    until,
+                    reason: String::new(),
+                })
+                .collect(),
+        );
+        let kicked = self
             .members
-            .iter()
-            .filter(|(_, state)| {
-                let ip = self.connections.get(&state.conn).map(|c| c.ip);
-                self.bans.on_name(&state.name, now).is_some()
-                    || ip.is_some_and(|ip| self.bans.on_address(ip, now).is_some())
+            .values()
+            .filter(|state| {
+                probe.on_name(&state.name, now).is_some()
+                    || probe.on_address(state.ip, now).is_some()
             })
-            .map(|(&member, _)| member)
-            .collect();
-        let kicked = matching.len();
-        for member in matching {
-            if let Some(conn) = self.members.get(&member).map(|state| state.conn) {
-                let reason = reason.to_string();
-                self.send(conn, Notice::BannedYou { minutes, reason });
-            }
-            self.drop_member(member, LeaveReason::Banned);
-        }
+            .count();
+        self.commit(
+            Author::Console,
+            SharedOp::Ban {
+                targets,
+                minutes,
+                reason: reason.to_string(),
+            },
+        );
         let target = target.to_string();
         self.reply(Notice::ConsoleBanned {
             target,
@@ -271,25 +281,76 @@ impl Room {
         });
     }
 
+    /// A ban comes back (or, standalone, is made): it is added, and
+    /// everyone it now matches goes.
+    pub(super) fn apply_ban(
+        &mut self,
+        targets: Vec<BanTarget>,
+        minutes: Option<u64>,
+        reason: String,
+    ) {
+        let Some(now) = self.now else {
+            return;
+        };
+        let until = minutes.map(|m| now + Duration::from_secs(m.saturating_mul(60)));
+        for target in targets {
+            self.bans.add(Ban {
+                target,
+                until,
+                reason: reason.clone(),
+            });
+        }
+        self.bans_changed();
+        let matching: Vec<MemberId> = self
+            .members
+            .iter()
+            .filter(|(_, state)| {
+                self.bans.on_name(&state.name, now).is_some()
+                    || self.bans.on_address(state.ip, now).is_some()
+            })
+            .map(|(&member, _)| member)
+            .collect();
+        for member in matching {
+            if let Some(conn) = self.members.get(&member).and_then(|state| state.conn) {
+                let reason = reason.clone();
+                self.send(conn, Notice::BannedYou { minutes, reason });
+            }
+            self.depart(member, LeaveReason::Banned);
+        }
+    }
+
     fn silence(&mut self, name: &str, on: bool) {
         let Some(member) = self.console_find(name) else {
             return;
         };
+        let name = self.name_of_member(member);
+        if self.link == Link::Down {
+            self.reply(Notice::NotSent);
+            return;
+        }
+        self.commit(Author::Console, SharedOp::Silence { target: member, on });
+        if on {
+            self.reply(Notice::ConsoleMuted { name });
+        } else {
+            self.reply(Notice::ConsoleUnmuted { name });
+        }
+    }
+
+    pub(super) fn apply_silence(&mut self, member: MemberId, on: bool) {
         let Some(state) = self.members.get_mut(&member) else {
             return;
         };
         state.silenced = on;
-        let (conn, name) = (state.conn, state.name.clone());
-        if on {
-            self.send(conn, Notice::SilencedYou);
-            self.reply(Notice::ConsoleMuted { name });
-        } else {
-            self.send(conn, Notice::UnsilencedYou);
-            self.reply(Notice::ConsoleUnmuted { name });
+        if let Some(conn) = state.conn {
+            let notice = if on {
+                Notice::SilencedYou
+            } else {
+                Notice::UnsilencedYou
+            };
+            self.send(conn, notice);
         }
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -38,7 +38,7 @@ impl WallClock {
 
 /// The local time of day at `secs` after the Unix epoch; UTC if the C
 /// library cannot say.
-fn local_time_of(secs: u64) -> LocalTime {
+pub fn local_time_of(secs: u64) -> LocalTime {
     let utc = || LocalTime::new(((secs / 3600) % 24) as u32, ((secs / 60) % 60) as u32);
     let Ok(time) = libc::time_t::try_from(secs) else {
         return utc();

@@ -7,10 +7,12 @@
 //! variant's broadcasts, stored once; `conn` one connection's read side;
 //! `console` stdin; `log` stdout, bounded and never waited for; `clock`
 //! the local time of day (the only use of the C library's time zones);
-//! `bans_file` the operator's bans on disk.
+//! `bans_file` the operator's bans on disk; `bridge` one room across
+//! several servers through Redis (two more sockets in the same loop).
 
 mod backlog;
 mod bans_file;
+mod bridge;
 mod clock;
 mod conn;
 mod console;
@@ -26,7 +28,7 @@ pub use reactor::Limits;
 
 use crate::i18n::{Lang, Localizer, AVAILABLE};
 use crate::room::{FloodLimit, Room, RoomConfig};
-use crate::settings::ServerSettings;
+use crate::settings::{BridgeSettings, ServerSettings};
 
 /// Why the server could not start or had to stop.
 #[derive(Debug)]
@@ -119,6 +121,7 @@ pub fn bind(host: &str, port: u16) -> Result<TcpListener, ServerError> {
 pub fn run<'a>(
     listener: TcpListener,
     settings: &ServerSettings,
+    bridge: &BridgeSettings,
     localizer: &'a Localizer,
     log: Log<'a>,
     use_console: bool,
@@ -168,17 +171,23 @@ pub fn run<'a>(
         timestamps: settings.timestamps,
     };
     let bans_file = settings.bans_file.clone();
-    reactor::Reactor::new(
-        listener,
-        room,
-        localizer,
-        log,
-        limits,
+    let bridge = bridge.broker.clone().map(|broker| {
+        room.set_link(crate::room::Link::Up);
+        bridge::Bridge::new(
+            broker,
+            bridge.room.clone(),
+            bridge.lease,
+            std::time::Instant::now(),
+        )
+    });
+    let attached = reactor::Attached {
         use_console,
         bans_file,
-    )
-    .and_then(reactor::Reactor::run)
-    .map_err(ServerError::EventLoop)
+        bridge,
+    };
+    reactor::Reactor::new(listener, room, localizer, log, limits, attached)
+        .and_then(reactor::Reactor::run)
+        .map_err(ServerError::EventLoop)
 }
 
 /// Lets the process hold as many connections as the system allows: the

@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 use polling::{Event, Events, Poller};
 
 use super::bans_file;
+use super::bridge::{self, Bridge};
 use super::clock::WallClock;
 use super::conn::{Conn, Interest, ReadOutcome};
 use super::console::{Console, ConsoleInput};
@@ -69,6 +70,16 @@ pub struct Limits {
     pub max_queue_bytes: usize,
     /// Whether a new connection gets timestamps (`server.timestamps`).
     pub timestamps: bool,
+}
+
+/// What the reactor serves besides the room and its clients.
+pub struct Attached {
+    /// Whether to watch stdin for administrator lines.
+    pub use_console: bool,
+    /// Where the operator's bans are kept, if anywhere.
+    pub bans_file: Option<PathBuf>,
+    /// With `[bridge]`: the broker connections.
+    pub bridge: Option<Bridge>,
 }
 
 /// What the reactor does at a deadline of its own.
@@ -124,6 +135,12 @@ pub struct Reactor<'a> {
     use_console: bool,
     /// Where the operator's bans are kept, if anywhere.
     bans_file: Option<PathBuf>,
+    /// With `[bridge]`: the broker connections that make this server one
+    /// of several in one room.
+    bridge: Option<Bridge>,
+    /// While shutting down: the latest time to wait for the connections
+    /// and the bridge to finish.
+    shutdown_deadline: Option<Instant>,
 }
 
 impl<'a> Reactor<'a> {
@@ -133,9 +150,13 @@ impl<'a> Reactor<'a> {
         localizer: &'a Localizer,
         mut log: Log<'a>,
         limits: Limits,
-        use_console: bool,
-        bans_file: Option<PathBuf>,
+        attached: Attached,
     ) -> io::Result<Self> {
+        let Attached {
+            use_console,
+            bans_file,
+            bridge,
+        } = attached;
         listener.set_nonblocking(true)?;
         let poller = Poller::new()?;
         // SIGHUP (the terminal was closed) closes the room like SIGTERM.
@@ -173,6 +194,8 @@ impl<'a> Reactor<'a> {
             flushed: Vec::new(),
             use_console,
             bans_file,
+            bridge,
+            shutdown_deadline: None,
         })
     }
 
@@ -202,13 +225,16 @@ impl<'a> Reactor<'a> {
                     CONSOLE => self.read_console(),
                     SIGNALS => self.handle_signals()?,
                     log::KEY => self.log.on_writable(),
+                    bridge::WRITER | bridge::READER => self.bridge_event(event.key),
                     key => self.client_event(key as ConnId, event.readable),
                 }
             }
             self.handle_timers()?;
+            self.flush_bridge();
             self.flush();
+            self.flush_bridge();
             self.log.flush(&self.poller);
-            if self.shutting_down && self.conns.is_empty() {
+            if self.shutting_down && self.conns.is_empty() && self.bridge_done() {
                 return Ok(());
             }
         }
@@ -227,12 +253,64 @@ impl<'a> Reactor<'a> {
         }
     }
 
-    /// The earliest timer of the reactor, the room and the fan-out.
+    /// Readiness of a broker connection.
+    fn bridge_event(&mut self, key: usize) {
+        if let Some(bridge) = self.bridge.as_mut() {
+            bridge.on_event(&self.poller, key, self.now, &mut self.room);
+        }
+        self.apply_room_events();
+        self.bridge_logs();
+    }
+
+    /// Writes what the bridge queued this turn.
+    fn flush_bridge(&mut self) {
+        let Some(bridge) = self.bridge.as_mut() else {
+            return;
+        };
+        bridge.pause_reading(self.fanout.backpressure(self.now));
+        if !bridge.wants_flush() {
+            return;
+        }
+        bridge.flush(&self.poller, self.now, &mut self.room);
+        self.apply_room_events();
+        self.bridge_logs();
+    }
+
+    fn bridge_logs(&mut self) {
+        let Some(bridge) = self.bridge.as_mut() else {
+            return;
+        };
+        for entry in bridge.take_logs() {
+            let mut args: Vec<_> = entry
+                .args
+                .into_iter()
+                .map(|(name, value)| (name, value.into()))
+                .collect();
+            if let Some(err) = &entry.reason {
+                args.push(("reason", self.localizer.io_reason(err).into()));
+            }
+            self.log_tr(entry.id, &args);
+        }
+    }
+
+    /// Shutting down: whether the bridge has said its last (or the time to
+    /// wait for it is up).
+    fn bridge_done(&self) -> bool {
+        self.bridge.as_ref().is_none_or(Bridge::settled)
+            || self
+                .shutdown_deadline
+                .is_some_and(|at| at <= Instant::now())
+    }
+
+    /// The earliest timer of the reactor, the room, the fan-out and the
+    /// bridge.
     fn next_deadline(&self) -> Option<Instant> {
         [
             self.timers.next(),
             self.room.next_deadline(),
             self.fanout.next_deadline(),
+            self.bridge.as_ref().and_then(Bridge::next_deadline),
+            self.shutdown_deadline,
         ]
         .into_iter()
         .flatten()
@@ -255,6 +333,11 @@ impl<'a> Reactor<'a> {
                     }
                 }
             }
+        }
+        if let Some(bridge) = self.bridge.as_mut() {
+            bridge.tick(&self.poller, now, &mut self.room);
+            self.apply_room_events();
+            self.bridge_logs();
         }
         let mut overdue = Vec::new();
         self.fanout.overdue(now, &mut overdue);
@@ -446,6 +529,11 @@ impl<'a> Reactor<'a> {
                         );
                     }
                 }
+                RoomEvent::Publish(shared) => {
+                    if let Some(bridge) = self.bridge.as_mut() {
+                        bridge.publish(&self.room, shared);
+                    }
+                }
                 RoomEvent::Shutdown => self.begin_shutdown(),
             }
         }
@@ -487,6 +575,10 @@ impl<'a> Reactor<'a> {
     /// line and a close for every connection.
     fn begin_shutdown(&mut self) {
         self.shutting_down = true;
+        self.shutdown_deadline = Some(self.now + LINGER);
+        if let Some(bridge) = self.bridge.as_mut() {
+            bridge.close();
+        }
         let closed_sentence = self.localizer.tr("room-closed", &[]);
         self.log.line(&closed_sentence);
         let _ = self.poller.delete(&self.listener);
@@ -592,6 +684,9 @@ impl Drop for Reactor<'_> {
         }
         let _ = self.poller.delete(self.signals.reader());
         let _ = self.poller.delete(&self.listener);
+        if let Some(bridge) = self.bridge.as_mut() {
+            bridge.detach(&self.poller);
+        }
         self.log.finish(&self.poller);
     }
 }

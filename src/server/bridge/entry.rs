@@ -1,0 +1,536 @@
+//! The room's stream entries, both ways: a `Shared` change (or one of the
+//! bridge's own: hello, present, gone, lost) as the field list of an
+//! `XADD`, and a field list read back as an `Entry`. Pure: members are
+//! named by `Global` ids (the server that carries them and its number), and
+//! the caller maps them to the room's `MemberId`s.
+//!
+//! Every entry has `s` (the server, 16 hex digits), `q` (its sequence
+//! number on that server: a retried `XADD` that had gone through is seen
+//! twice and skipped by it) and `k` (the kind). Texts are already cleaned
+//! (no control characters), so tabs and newlines can separate list items.
+
+use std::net::IpAddr;
+
+use crate::room::bans::BanTarget;
+use crate::room::{LeaveReason, MemberId, SharedOp};
+
+/// A member as every server names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Global {
+    pub server: u64,
+    pub number: u64,
+}
+
+impl Global {
+    fn to_field(self) -> String {
+        format!("{:016x}:{}", self.server, self.number)
+    }
+
+    fn parse(text: &str) -> Option<Global> {
+        let (server, number) = text.split_once(':')?;
+        Some(Global {
+            server: u64::from_str_radix(server, 16).ok()?,
+            number: number.parse().ok()?,
+        })
+    }
+}
+
+/// A member of a server, as its `present` entry lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Present {
+    pub number: u64,
+    pub name: String,
+    pub ip: IpAddr,
+    pub away: Option<String>,
+    pub silenced: bool,
+}
+
+/// What an entry says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Body {
+    /// A server joins the room: the others answer with `Present`.
+    Hello,
+    /// The members of the sender, as of the `Hello` of `to`.
+    Present { to: u64, members: Vec<Present> },
+    /// The sender is closing: its members leave.
+    Gone,
+    /// The sender found that `server` stopped renewing its lease.
+    Lost { server: u64 },
+    /// A change of the room; members in it are `Global` (see `decode`).
+    Change {
+        /// The author's number on the sender; `None` is a console.
+        author: Option<u64>,
+        /// For the history of a server catching up: the author's name.
+        name: Option<String>,
+        op: WireOp,
+    },
+}
+
+/// A `SharedOp` with its members named as `Global`s.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WireOp {
+    Join {
+        name: String,
+        ip: IpAddr,
+    },
+    Say {
+        text: String,
+    },
+    Action {
+        text: String,
+    },
+    Private {
+        to: Global,
+        to_name: String,
+        text: String,
+    },
+    Rename {
+        name: String,
+    },
+    Away {
+        reason: Option<String>,
+    },
+    Leave {
+        reason: LeaveReason,
+    },
+    Admin {
+        text: String,
+    },
+    Kick {
+        target: Global,
+        reason: String,
+    },
+    Silence {
+        target: Global,
+        on: bool,
+    },
+    Ban {
+        targets: Vec<BanTarget>,
+        minutes: Option<u64>,
+        reason: String,
+    },
+    Unban {
+        target: BanTarget,
+    },
+}
+
+/// An entry read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub server: u64,
+    pub seq: u64,
+    pub body: Body,
+}
+
+impl WireOp {
+    /// `op` with every member named by `global`.
+    pub fn from_shared(op: SharedOp, global: impl Fn(MemberId) -> Global) -> WireOp {
+        match op {
+            SharedOp::Join { name, ip } => WireOp::Join { name, ip },
+            SharedOp::Say { text } => WireOp::Say { text },
+            SharedOp::Action { text } => WireOp::Action { text },
+            SharedOp::Private { to, to_name, text } => WireOp::Private {
+                to: global(to),
+                to_name,
+                text,
+            },
+            SharedOp::Rename { name } => WireOp::Rename { name },
+            SharedOp::Away { reason } => WireOp::Away { reason },
+            SharedOp::Leave { reason } => WireOp::Leave { reason },
+            SharedOp::Admin { text } => WireOp::Admin { text },
+            SharedOp::Kick { target, reason } => WireOp::Kick {
+                target: global(target),
+                reason,
+            },
+            SharedOp::Silence { target, on } => WireOp::Silence {
+                target: global(target),
+                on,
+            },
+            SharedOp::Ban {
+                targets,
+                minutes,
+                reason,
+            } => WireOp::Ban {
+                targets,
+                minutes,
+                reason,
+            },
+            SharedOp::Unban { target } => WireOp::Unban { target },
+        }
+    }
+
+    /// The op with members as the room knows them; `None` when one of
+    /// them is not (it left, or joined before this server caught up).
+    pub fn into_shared(self, local: impl Fn(Global) -> Option<MemberId>) -> Option<SharedOp> {
+        Some(match self {
+            WireOp::Join { name, ip } => SharedOp::Join { name, ip },
+            WireOp::Say { text } => SharedOp::Say { text },
+            WireOp::Action { text } => SharedOp::Action { text },
+            WireOp::Private { to, to_name, text } => SharedOp::Private {
+                to: local(to)?,
+                to_name,
+                text,
+            },
+            WireOp::Rename { name } => SharedOp::Rename { name },
+            WireOp::Away { reason } => SharedOp::Away { reason },
+            WireOp::Leave { reason } => SharedOp::Leave { reason },
+            WireOp::Admin { text } => SharedOp::Admin { text },
+            WireOp::Kick { target, reason } => SharedOp::Kick {
+                target: local(target)?,
+                reason,
+            },
+            WireOp::Silence { target, on } => SharedOp::Silence {
+                target: local(target)?,
+                on,
+            },
+            WireOp::Ban {
+                targets,
+                minutes,
+                reason,
+            } => SharedOp::Ban {
+                targets,
+                minutes,
+                reason,
+            },
+            WireOp::Unban { target } => SharedOp::Unban { target },
+        })
+    }
+}
+
+/// The field list of an entry: `(name, value)` pairs for `XADD`.
+pub fn encode(server: u64, seq: u64, body: &Body) -> Vec<(&'static str, String)> {
+    let mut fields = vec![("s", format!("{server:016x}")), ("q", seq.to_string())];
+    let mut put = |name: &'static str, value: String| fields.push((name, value));
+    match body {
+        Body::Hello => put("k", "hello".into()),
+        Body::Gone => put("k", "gone".into()),
+        Body::Lost { server } => {
+            put("k", "lost".into());
+            put("t", format!("{server:016x}"));
+        }
+        Body::Present { to, members } => {
+            put("k", "present".into());
+            put("t", format!("{to:016x}"));
+            let list: Vec<String> = members
+                .iter()
+                .map(|m| {
+                    let away = m.away.as_ref().map_or("-".into(), |a| format!("+{a}"));
+                    let silenced = if m.silenced { "1" } else { "0" };
+                    format!("{}\t{}\t{}\t{away}\t{silenced}", m.number, m.name, m.ip)
+                })
+                .collect();
+            put("l", list.join("\n"));
+        }
+        Body::Change { author, name, op } => {
+            if let Some(author) = author {
+                put("m", author.to_string());
+            }
+            if let Some(name) = name {
+                put("n", name.clone());
+            }
+            match op {
+                WireOp::Join { name, ip } => {
+                    put("k", "join".into());
+                    put("j", name.clone());
+                    put("a", ip.to_string());
+                }
+                WireOp::Say { text } => {
+                    put("k", "say".into());
+                    put("t", text.clone());
+                }
+                WireOp::Action { text } => {
+                    put("k", "act".into());
+                    put("t", text.clone());
+                }
+                WireOp::Private { to, to_name, text } => {
+                    put("k", "msg".into());
+                    put("o", to.to_field());
+                    put("j", to_name.clone());
+                    put("t", text.clone());
+                }
+                WireOp::Rename { name } => {
+                    put("k", "nick".into());
+                    put("j", name.clone());
+                }
+                WireOp::Away { reason } => {
+                    put("k", "away".into());
+                    if let Some(reason) = reason {
+                        put("t", reason.clone());
+                    }
+                }
+                WireOp::Leave { reason } => {
+                    put("k", "leave".into());
+                    let code = match reason {
+                        LeaveReason::Quit => "quit",
+                        LeaveReason::Lost => "lost",
+                        LeaveReason::TooSlow => "slow",
+                        LeaveReason::Flood => "flood",
+                        LeaveReason::Banned => "banned",
+                        LeaveReason::Kicked { .. } => "kicked",
+                    };
+                    put("r", code.into());
+                    if let LeaveReason::Kicked { reason } = reason {
+                        put("t", reason.clone());
+                    }
+                }
+                WireOp::Admin { text } => {
+                    put("k", "admin".into());
+                    put("t", text.clone());
+                }
+                WireOp::Kick { target, reason } => {
+                    put("k", "kick".into());
+                    put("o", target.to_field());
+                    put("t", reason.clone());
+                }
+                WireOp::Silence { target, on } => {
+                    put("k", "silence".into());
+                    put("o", target.to_field());
+                    put("on", if *on { "1" } else { "0" }.into());
+                }
+                WireOp::Ban {
+                    targets,
+                    minutes,
+                    reason,
+                } => {
+                    put("k", "ban".into());
+                    let targets: Vec<String> = targets.iter().map(|t| t.to_string()).collect();
+                    put("b", targets.join("\n"));
+                    put("min", minutes.map_or("-".into(), |m| m.to_string()));
+                    put("t", reason.clone());
+                }
+                WireOp::Unban { target } => {
+                    put("k", "unban".into());
+                    put("b", target.to_string());
+                }
+            }
+        }
+    }
+    fields
+}
+
+/// An entry from its field list; `None` for what this version does not
+/// understand (it is skipped, so a newer server's kinds do no harm).
+pub fn decode(fields: &[(&[u8], &[u8])]) -> Option<Entry> {
+    let get = |name: &str| {
+        fields
+            .iter()
+            .find(|(key, _)| *key == name.as_bytes())
+            .and_then(|(_, value)| std::str::from_utf8(value).ok())
+    };
+    let text = |name: &str| get(name).map(str::to_string);
+    let hex = |name: &str| get(name).and_then(|v| u64::from_str_radix(v, 16).ok());
+    let server = hex("s")?;
+    let seq = get("q")?.parse().ok()?;
+    let change = |op: WireOp| Body::Change {
+        author: get("m").and_then(|m| m.parse().ok()),
+        name: text("n"),
+        op,
+    };
+    let body = match get("k")? {
+        "hello" => Body::Hello,
+        "gone" => Body::Gone,
+        "lost" => Body::Lost { server: hex("t")? },
+        "present" => Body::Present {
+            to: hex("t")?,
+            members: get("l")?
+                .split('\n')
+                .filter(|line| !line.is_empty())
+                .filter_map(parse_present)
+                .collect(),
+        },
+        "join" => change(WireOp::Join {
+            name: text("j")?,
+            ip: get("a")?.parse().ok()?,
+        }),
+        "say" => change(WireOp::Say { text: text("t")? }),
+        "act" => change(WireOp::Action { text: text("t")? }),
+        "msg" => change(WireOp::Private {
+            to: Global::parse(get("o")?)?,
+            to_name: text("j")?,
+            text: text("t")?,
+        }),
+        "nick" => change(WireOp::Rename { name: text("j")? }),
+        "away" => change(WireOp::Away { reason: text("t") }),
+        "leave" => change(WireOp::Leave {
+            reason: match get("r")? {
+                "quit" => LeaveReason::Quit,
+                "slow" => LeaveReason::TooSlow,
+                "flood" => LeaveReason::Flood,
+                "banned" => LeaveReason::Banned,
+                "kicked" => LeaveReason::Kicked {
+                    reason: text("t").unwrap_or_default(),
+                },
+                _ => LeaveReason::Lost,
+            },
+        }),
+        "admin" => change(WireOp::Admin { text: text("t")? }),
+        "kick" => change(WireOp::Kick {
+            target: Global::parse(get("o")?)?,
+            reason: text("t").unwrap_or_default(),
+        }),
+        "silence" => change(WireOp::Silence {
+            target: Global::parse(get("o")?)?,
+            on: get("on")? == "1",
+        }),
+        "ban" => change(WireOp::Ban {
+            targets: get("b")?.split('\n').filter_map(BanTarget::parse).collect(),
+            minutes: get("min").and_then(|m| m.parse().ok()),
+            reason: text("t").unwrap_or_default(),
+        }),
+        "unban" => change(WireOp::Unban {
+            target: BanTarget::parse(get("b")?)?,
+        }),
+        _ => return None,
+    };
+    Some(Entry { server, seq, body })
+}
+
+fn parse_present(line: &str) -> Option<Present> {
+    let mut parts = line.split('\t');
+    let number = parts.next()?.parse().ok()?;
+    let name = parts.next()?.to_string();
+    let ip = parts.next()?.parse().ok()?;
+    let away = match parts.next()? {
+        "-" => None,
+        away => Some(away.strip_prefix('+').unwrap_or(away).to_string()),
+    };
+    let silenced = parts.next()? == "1";
+    Some(Present {
+        number,
+        name,
+        ip,
+        away,
+        silenced,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(body: Body) {
+        let fields = encode(0xabc, 7, &body);
+        let pairs: Vec<(&[u8], &[u8])> = fields
+            .iter()
+            .map(|(k, v)| (k.as_bytes(), v.as_bytes()))
+            .collect();
+        let entry = decode(&pairs).expect("decodes");
+        assert_eq!(entry.server, 0xabc);
+        assert_eq!(entry.seq, 7);
+        assert_eq!(entry.body, body);
+    }
+
+    #[test]
+    fn every_kind_reads_back_as_written() {
+        let member = Global {
+            server: 0xfeed,
+            number: 42,
+        };
+        let change = |op| Body::Change {
+            author: Some(3),
+            name: Some("李雷".into()),
+            op,
+        };
+        round_trip(Body::Hello);
+        round_trip(Body::Gone);
+        round_trip(Body::Lost { server: 9 });
+        round_trip(Body::Present {
+            to: 5,
+            members: vec![
+                Present {
+                    number: 1,
+                    name: "alice".into(),
+                    ip: "192.0.2.1".parse().unwrap(),
+                    away: Some(String::new()),
+                    silenced: true,
+                },
+                Present {
+                    number: 2,
+                    name: "bob".into(),
+                    ip: "::1".parse().unwrap(),
+                    away: None,
+                    silenced: false,
+                },
+            ],
+        });
+        round_trip(Body::Present {
+            to: 5,
+            members: vec![],
+        });
+        round_trip(change(WireOp::Join {
+            name: "alice".into(),
+            ip: "127.0.0.1".parse().unwrap(),
+        }));
+        round_trip(change(WireOp::Say {
+            text: "hi: a=b".into(),
+        }));
+        round_trip(change(WireOp::Action {
+            text: "waves".into(),
+        }));
+        round_trip(change(WireOp::Private {
+            to: member,
+            to_name: "bob".into(),
+            text: "psst".into(),
+        }));
+        round_trip(change(WireOp::Rename { name: "al".into() }));
+        round_trip(change(WireOp::Away { reason: None }));
+        round_trip(change(WireOp::Away {
+            reason: Some("lunch".into()),
+        }));
+        for reason in [
+            LeaveReason::Quit,
+            LeaveReason::Lost,
+            LeaveReason::TooSlow,
+            LeaveReason::Flood,
+            LeaveReason::Banned,
+            LeaveReason::Kicked {
+                reason: "spam".into(),
+            },
+        ] {
+            round_trip(change(WireOp::Leave { reason }));
+        }
+        round_trip(Body::Change {
+            author: None,
+            name: None,
+            op: WireOp::Admin {
+                text: "hello".into(),
+            },
+        });
+        round_trip(change(WireOp::Kick {
+            target: member,
+            reason: String::new(),
+        }));
+        round_trip(change(WireOp::Silence {
+            target: member,
+            on: true,
+        }));
+        round_trip(change(WireOp::Ban {
+            targets: vec![
+                BanTarget::parse("mallory").unwrap(),
+                BanTarget::parse("192.0.2.0/24").unwrap(),
+            ],
+            minutes: Some(30),
+            reason: "spam".into(),
+        }));
+        round_trip(change(WireOp::Unban {
+            target: BanTarget::parse("mallory").unwrap(),
+        }));
+    }
+
+    #[test]
+    fn unknown_or_broken_entries_are_skipped() {
+        assert_eq!(
+            decode(&[(b"s", b"1"), (b"q", b"1"), (b"k", b"future")]),
+            None
+        );
+        assert_eq!(decode(&[(b"q", b"1"), (b"k", b"hello")]), None);
+        assert_eq!(
+            decode(&[(b"s", b"zz"), (b"q", b"1"), (b"k", b"hello")]),
+            None
+        );
+        assert_eq!(
+            decode(&[(b"s", b"1"), (b"q", b"1"), (b"k", b"join"), (b"j", b"x")]),
+            None
+        );
+    }
+}
