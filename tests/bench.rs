@@ -1,5 +1,6 @@
 //! `chatroom-bench` end to end: it starts the real server, joins, chats
-//! and checks every delivery; a fake server that drops a line makes it
+//! and checks every delivery; it starts Redis and two bridged servers and
+//! does the same over both; a fake server that drops a line makes it
 //! fail; bad flags are usage errors. Speed is never checked here.
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -305,6 +306,59 @@ fn stamped_lines_and_actions_are_chat_and_drops_are_counted() {
     assert_eq!(number(&json, "too_slow_announced"), 1);
     assert_eq!(number(&json, "members_dropped"), 0, "no connection ended");
     fake.join().expect("fake server");
+}
+
+/// `redis-server`, which the bridged runs need (`.ci/run` installs it):
+/// missing, the test fails and says so rather than pass without running.
+fn require_redis() {
+    let found = Command::new("redis-server")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    assert!(
+        found,
+        "redis-server is not on PATH: the bridged bench test needs it \
+         (.ci/run installs it; on Debian: apt-get install redis-server)"
+    );
+}
+
+/// A small burst over two servers bridged through Redis, all started by
+/// the bench: every line reaches every member on both servers once, in
+/// order.
+#[test]
+fn a_burst_over_two_bridged_servers_loses_nothing() {
+    require_redis();
+    let output = bench(&[
+        "--spawn-bridged",
+        "2",
+        "--server",
+        SERVER,
+        "--json",
+        "--quiet",
+        "--scenario",
+        "burst",
+        "--members",
+        "20",
+        "--lines",
+        "10",
+    ]);
+    let json = report(&output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{json}\n{stderr}");
+    assert_eq!(number(&json, "servers"), 2);
+    assert_eq!(number(&json, "joined"), 20);
+    assert_eq!(number(&json, "expected"), 20 * 10 * 19);
+    assert_eq!(number(&json, "delivered"), number(&json, "expected"));
+    for key in ["lost", "duplicated", "out_of_order", "garbled", "foreign"] {
+        assert_eq!(number(&json, key), 0, "{key}: {json}");
+    }
+    assert_eq!(number(&json, "members_dropped"), 0, "{json}");
+    assert_eq!(field(&json, "ok"), "true");
+    assert_ne!(field(&json, "broker"), "null", "{json}");
+    assert_eq!(field(&json, "server_pids").split(' ').count(), 2, "{json}");
+    assert!(number(&json, "server_peak_rss_kib") > 0, "{json}");
 }
 
 /// Two fake servers of one "room", each taking one member and relaying
