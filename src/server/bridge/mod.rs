@@ -95,6 +95,11 @@ struct CatchUp {
     /// The live servers that have not answered; `None` until known.
     waiting_for: Option<HashSet<u64>>,
     answers: Vec<(u64, Vec<Present>)>,
+    /// Servers whose hello came after this one's: they had no members at
+    /// this one's hello, so they are not waited for (each waits only for
+    /// servers that joined before it, so two starting at once do not wait
+    /// for each other).
+    later: HashSet<u64>,
     /// Entries after the hello, carried out once all have answered.
     held: Vec<Entry>,
     /// Past this, carry on without the answers that did not come.
@@ -402,6 +407,7 @@ impl Bridge {
         self.catch_up = Some(CatchUp {
             waiting_for: None,
             answers: Vec::new(),
+            later: HashSet::new(),
             held: Vec::new(),
             deadline: now + self.lease + Duration::from_secs(1),
         });
@@ -520,7 +526,12 @@ impl Bridge {
                 }
                 if let Some(catch_up) = self.catch_up.as_mut() {
                     let answered: HashSet<u64> = catch_up.answers.iter().map(|(s, _)| *s).collect();
-                    catch_up.waiting_for = Some(live.difference(&answered).copied().collect());
+                    catch_up.waiting_for = Some(
+                        live.difference(&answered)
+                            .filter(|s| !catch_up.later.contains(s))
+                            .copied()
+                            .collect(),
+                    );
                 }
                 self.finish_catch_up_if_done(now, room, false);
             }
@@ -617,6 +628,12 @@ impl Bridge {
 
     fn on_entry(&mut self, entry: Entry, now: Instant, room: &mut Room) {
         if let Some(catch_up) = self.catch_up.as_mut() {
+            if entry.body == Body::Hello {
+                catch_up.later.insert(entry.server);
+                if let Some(waiting) = catch_up.waiting_for.as_mut() {
+                    waiting.remove(&entry.server);
+                }
+            }
             if let Body::Present { to, members } = &entry.body {
                 if *to == self.me {
                     catch_up.answers.push((entry.server, members.clone()));
