@@ -1,9 +1,10 @@
 //! `chatroom-bench` end to end: it starts the real server, joins, chats
-//! and checks every delivery; a fake server that drops a line makes it
+//! and checks every delivery; it starts Redis and two bridged servers and
+//! does the same over both; a fake server that drops a line makes it
 //! fail; bad flags are usage errors. Speed is never checked here.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
+use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Output, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -307,6 +308,130 @@ fn stamped_lines_and_actions_are_chat_and_drops_are_counted() {
     fake.join().expect("fake server");
 }
 
+/// `redis-server`, which the bridged runs need (`.ci/run` installs it):
+/// missing, the test fails and says so rather than pass without running.
+fn require_redis() {
+    let found = Command::new("redis-server")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    assert!(
+        found,
+        "redis-server is not on PATH: the bridged bench test needs it \
+         (.ci/run installs it; on Debian: apt-get install redis-server)"
+    );
+}
+
+/// A small burst over two servers bridged through Redis, all started by
+/// the bench: every line reaches every member on both servers once, in
+/// order.
+#[test]
+fn a_burst_over_two_bridged_servers_loses_nothing() {
+    require_redis();
+    let output = bench(&[
+        "--spawn-bridged",
+        "2",
+        "--server",
+        SERVER,
+        "--json",
+        "--quiet",
+        "--scenario",
+        "burst",
+        "--members",
+        "20",
+        "--lines",
+        "10",
+    ]);
+    let json = report(&output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{json}\n{stderr}");
+    assert_eq!(number(&json, "servers"), 2);
+    assert_eq!(number(&json, "joined"), 20);
+    assert_eq!(number(&json, "expected"), 20 * 10 * 19);
+    assert_eq!(number(&json, "delivered"), number(&json, "expected"));
+    for key in ["lost", "duplicated", "out_of_order", "garbled", "foreign"] {
+        assert_eq!(number(&json, key), 0, "{key}: {json}");
+    }
+    assert_eq!(number(&json, "members_dropped"), 0, "{json}");
+    assert_eq!(field(&json, "ok"), "true");
+    assert_ne!(field(&json, "broker"), "null", "{json}");
+    assert_eq!(field(&json, "server_pids").split(' ').count(), 2, "{json}");
+    assert!(number(&json, "server_peak_rss_kib") > 0, "{json}");
+}
+
+/// Two fake servers of one "room", each taking one member and relaying
+/// between them: with `--addr` twice, the members are spread one to each,
+/// and the lines relayed from one server to the other count.
+#[test]
+fn repeated_addresses_spread_the_members() {
+    let listeners: Vec<TcpListener> = (0..2)
+        .map(|_| TcpListener::bind("127.0.0.1:0").expect("bind"))
+        .collect();
+    let addrs: Vec<String> = listeners
+        .iter()
+        .map(|l| l.local_addr().expect("addr").to_string())
+        .collect();
+    let fake = thread::spawn(move || {
+        let mut members = Vec::new();
+        for listener in &listeners {
+            // Each server takes exactly one member; a second would wait
+            // here, and the bench would fail to join it.
+            listener.set_nonblocking(true).expect("nonblocking");
+            let deadline = Instant::now() + Duration::from_secs(20);
+            let stream = loop {
+                match listener.accept() {
+                    Ok((stream, _)) => break stream,
+                    Err(_) if Instant::now() < deadline => thread::sleep(Duration::from_millis(10)),
+                    Err(error) => panic!("no member came to this server: {error}"),
+                }
+            };
+            stream.set_nonblocking(false).expect("blocking");
+            stream
+                .set_read_timeout(Some(Duration::from_secs(20)))
+                .expect("timeout");
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut writer: TcpStream = stream;
+            writer.write_all(b"Hello.\nYour name?\n").expect("greet");
+            let mut name = String::new();
+            reader.read_line(&mut name).expect("name");
+            writer.write_all(b"* Welcome!\n").expect("welcome");
+            members.push((name.trim().to_string(), reader, writer));
+        }
+        assert_eq!(members[0].0, "m0");
+        assert_eq!(members[1].0, "m1");
+        let joined = format!("* {} joined.\n", members[1].0);
+        members[0].2.write_all(joined.as_bytes()).expect("notice");
+        for (from, to) in [(0, 1), (1, 0)] {
+            let mut line = String::new();
+            members[from].1.read_line(&mut line).expect("line");
+            let relayed = format!("{}: {line}", members[from].0);
+            members[to].2.write_all(relayed.as_bytes()).expect("relay");
+        }
+        let mut rest = Vec::new();
+        let _ = members[0].1.read_to_end(&mut rest);
+    });
+    let output = bench(&[
+        "--addr",
+        &addrs[0],
+        "--addr",
+        &addrs[1],
+        "--members",
+        "2",
+        "--lines",
+        "1",
+        "--json",
+        "--quiet",
+    ]);
+    let json = report(&output);
+    assert_eq!(output.status.code(), Some(0), "{json}");
+    assert_eq!(number(&json, "servers"), 2);
+    assert_eq!(number(&json, "delivered"), 2);
+    assert_eq!(field(&json, "ok"), "true");
+    fake.join().expect("fake servers");
+}
+
 #[test]
 fn bad_usage_exits_2_with_one_line() {
     for args in [
@@ -315,6 +440,14 @@ fn bad_usage_exits_2_with_one_line() {
         &["--scenario", "stalled", "--members", "5", "--stalled", "5"],
         &["--size", "8"],
         &["--scenario", "nonsense"],
+        &["--spawn", "--spawn-bridged", "2"],
+        &["--addr", "127.0.0.1:5555", "--spawn-bridged", "2"],
+        &["--spawn-bridged", "2", "--pid", "1"],
+        &["--spawn-bridged", "0"],
+        &["--spawn", "--redis-server", "redis-server"],
+        &["--redis-server", "redis-server"],
+        &["--addr", "127.0.0.1:5555", "--pid", "1", "--pid", "2"],
+        &["--addr", "127.0.0.1:5555", "--addr", "192.0.2.1:5555"],
     ] {
         let output = bench(args);
         let stderr = String::from_utf8_lossy(&output.stderr);
@@ -333,6 +466,26 @@ fn bad_usage_exits_2_with_one_line() {
         &[("addr", "192.0.2.1:5555".into())],
     );
     assert!(stderr.contains(&refusal), "{stderr}");
+}
+
+/// A Redis program that cannot be run is a failed run (exit 3) that names
+/// it; nothing is left running.
+#[test]
+fn a_broker_that_cannot_start_is_a_failed_run() {
+    let output = bench(&[
+        "--spawn-bridged",
+        "2",
+        "--server",
+        SERVER,
+        "--redis-server",
+        "/nonexistent/redis-server",
+        "--members",
+        "4",
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(stderr.starts_with("chatroom-bench: "), "{stderr}");
+    assert!(stderr.contains("/nonexistent/redis-server"), "{stderr}");
 }
 
 #[test]

@@ -301,6 +301,14 @@ duration-hours-minutes = { $hours ->
     }
 bench-error-mix = --mix works with the burst and idle scenarios only: there every member reads and sends the same number of lines, so what mute and ignore remove is known.
 bench-row-skipped = deliveries removed by mute and ignore (--mix)
+bench-error-pids = { $pids } process ids (--pid) for { $servers } servers (--addr): at most one per server.
+bench-error-server-not-joined = the server { $path } did not join its bridged room within { $secs } seconds; its last line: { $line }
+bench-error-server-exited-joining = the server { $path } exited before it joined its bridged room ({ $status }); its last line: { $line }
+bench-error-broker-spawn = cannot start the broker { $path }: { $reason }; install redis-server or name it with --redis-server PATH.
+bench-error-broker-failed = the broker { $path } did not start on a free port in { $tries } tries; its last log line: { $line }
+bench-report-title-bridged = chatroom-bench: { $scenario }, { $members } members over { $servers } servers of one bridged room ({ $addrs }; pids { $pids }; broker { $broker })
+bench-row-broker-cpu = broker CPU while sending and draining (s)
+bench-row-broker-peak-rss = broker peak memory (MiB)
 
 ## operator console
 

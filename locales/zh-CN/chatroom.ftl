@@ -267,6 +267,14 @@ duration-hours = { $hours } 小时
 duration-hours-minutes = { $hours } 小时 { $minutes } 分钟
 bench-error-mix = --mix 只能用于 burst 和 idle 场景：只有在这两种场景里，每个成员都接收消息并发送同样多的行，才能算出屏蔽和忽略去掉了多少投递。
 bench-row-skipped = 因屏蔽和忽略而不投递的数量（--mix）
+bench-error-pids = 给了 { $pids } 个进程号（--pid），但只有 { $servers } 个服务器（--addr）：每个服务器最多一个。
+bench-error-server-not-joined = 服务器 { $path } 在 { $secs } 秒内没有加入它的桥接聊天室；它的最后一行：{ $line }
+bench-error-server-exited-joining = 服务器 { $path } 在加入桥接聊天室之前就退出了（{ $status }）；它的最后一行：{ $line }
+bench-error-broker-spawn = 无法启动消息代理 { $path }：{ $reason }；请安装 redis-server，或用 --redis-server PATH 指定。
+bench-error-broker-failed = 消息代理 { $path } 试了 { $tries } 次都没能在空闲端口上启动；它日志的最后一行：{ $line }
+bench-report-title-bridged = chatroom-bench：{ $scenario }，{ $members } 个成员分布在同一桥接聊天室的 { $servers } 个服务器上（{ $addrs }；进程 { $pids }；消息代理 { $broker }）
+bench-row-broker-cpu = 发送和接收剩余期间消息代理 CPU（秒）
+bench-row-broker-peak-rss = 消息代理内存峰值（MiB）
 
 ## operator console
 

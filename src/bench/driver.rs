@@ -20,14 +20,15 @@ use polling::{Event, Events, PollMode, Poller};
 use rustix::io::Errno;
 use rustix::net::{AddressFamily, SocketFlags, SocketType};
 
-use super::spawn::Process;
+use super::spawn::{summed, Process};
 use super::stats::{Counts, DeliveryTracker, Histogram};
 use super::wire::{parse_line, push_chat_line, push_name, Line};
 use super::{BenchError, Plan, Scenario};
 use crate::i18n::{parse_lang, Localizer, Pattern, AVAILABLE};
 
-/// Poller key of the spawned server's stdout; members use their index.
-const LOG_KEY: usize = usize::MAX - 1;
+/// Poller key of the first spawned server's stdout, the others' follow;
+/// members use their index, far below.
+const LOG_KEY: usize = usize::MAX / 2;
 /// One read's worth: large, so a busy member costs few system calls.
 const SCRATCH_BYTES: usize = 256 * 1024;
 /// Most bytes read from one member per turn before the others get a go;
@@ -141,7 +142,8 @@ pub struct Observed {
     /// Members a notice said were dropped as too slow: named so in a leave
     /// notice, or told so themselves.
     pub too_slow_announced: usize,
-    /// Server memory (KiB) before the first connect and once all joined.
+    /// Server memory (KiB) before the first connect and once all joined,
+    /// summed over the servers, as are their CPU times.
     pub server_rss_empty: Option<u64>,
     pub server_rss_joined: Option<u64>,
     pub server_peak_rss: Option<u64>,
@@ -151,12 +153,17 @@ pub struct Observed {
     /// CPU seconds from the first connect until the join notices settled.
     pub server_cpu_joining: Option<f64>,
     pub bench_cpu_joining: Option<f64>,
+    /// The broker's CPU seconds while sending and draining, and its peak
+    /// memory (KiB), when the bench started it.
+    pub broker_cpu: Option<f64>,
+    pub broker_peak_rss: Option<u64>,
 }
 
 pub struct Bench<'a> {
     plan: &'a Plan,
     localizer: &'a Localizer,
-    addr: SocketAddr,
+    /// The room's servers; member `i` joins `addrs[i % addrs.len()]`.
+    addrs: Vec<SocketAddr>,
     poller: Poller,
     events: Events,
     /// The events of one wait, copied out so handlers may borrow `self`.
@@ -166,9 +173,12 @@ pub struct Bench<'a> {
     again: Vec<usize>,
     again_spare: Vec<usize>,
     scratch: Vec<u8>,
-    /// The spawned server's stdout, drained and discarded.
-    server_log: Option<&'a ChildStdout>,
-    server: Option<Process>,
+    /// The spawned servers' stdout, drained and discarded; `None` once
+    /// closed.
+    server_logs: Vec<Option<&'a ChildStdout>>,
+    /// The servers to look at in /proc (none known: no figures).
+    servers: Vec<Process>,
+    broker: Option<Process>,
     tracker: DeliveryTracker,
     latency: Histogram,
     /// The clock of every send time in the lines.
@@ -212,16 +222,20 @@ impl<'a> Bench<'a> {
     pub fn new(
         plan: &'a Plan,
         localizer: &'a Localizer,
-        addr: SocketAddr,
-        server_log: Option<&'a ChildStdout>,
-        server: Option<Process>,
+        addrs: Vec<SocketAddr>,
+        server_logs: Vec<&'a ChildStdout>,
+        servers: Vec<Process>,
+        broker: Option<Process>,
         quiet: bool,
     ) -> Result<Self, BenchError> {
         let poller = Poller::new().map_err(io_error)?;
-        if let Some(log) = server_log {
+        if addrs.is_empty() {
+            return Err(io_error(io::Error::other("no server address")));
+        }
+        for (at, log) in server_logs.iter().enumerate() {
             // SAFETY: `log` is borrowed for 'a, so it outlives this Bench,
             // whose `Drop` deletes it from the poller.
-            unsafe { poller.add_with_mode(log, Event::readable(LOG_KEY), PollMode::Level) }
+            unsafe { poller.add_with_mode(*log, Event::readable(LOG_KEY + at), PollMode::Level) }
                 .map_err(io_error)?;
         }
         let capacity = NonZeroUsize::new(4096).unwrap_or(NonZeroUsize::MIN);
@@ -229,7 +243,7 @@ impl<'a> Bench<'a> {
         Ok(Bench {
             plan,
             localizer,
-            addr,
+            addrs,
             poller,
             events: Events::with_capacity(capacity),
             ready: Vec::with_capacity(4096),
@@ -237,8 +251,9 @@ impl<'a> Bench<'a> {
             again: Vec::new(),
             again_spare: Vec::new(),
             scratch: vec![0; SCRATCH_BYTES + MAX_CARRY],
-            server_log,
-            server,
+            server_logs: server_logs.into_iter().map(Some).collect(),
+            servers,
+            broker,
             tracker: DeliveryTracker::new(plan.chatters(), plan.lines_per_chatter()),
             latency: Histogram::default(),
             epoch: now,
@@ -273,12 +288,12 @@ impl<'a> Bench<'a> {
     pub fn run(mut self) -> Result<Observed, BenchError> {
         let plan = self.plan;
         let mut observed = Observed {
-            server_rss_empty: self.server.and_then(Process::rss_kib),
+            server_rss_empty: summed(&self.servers, Process::rss_kib),
             ..Observed::default()
         };
         let chatters = plan.chatters();
         let cpu_used = |before: Option<f64>, after: Option<f64>| Some(after? - before?);
-        let server_cpu_start = self.server.and_then(Process::cpu_seconds);
+        let server_cpu_start = summed(&self.servers, Process::cpu_seconds);
         let bench_cpu_start = Process::Myself.cpu_seconds();
         let first_connect = Instant::now();
         // The stalled members join last, so every join notice a chatter
@@ -309,15 +324,18 @@ impl<'a> Bench<'a> {
         }
         observed.notices_expected = expected_notices;
         observed.notices_settled = self.notices;
-        observed.server_cpu_joining =
-            cpu_used(server_cpu_start, self.server.and_then(Process::cpu_seconds));
+        observed.server_cpu_joining = cpu_used(
+            server_cpu_start,
+            summed(&self.servers, Process::cpu_seconds),
+        );
         observed.bench_cpu_joining = cpu_used(bench_cpu_start, Process::Myself.cpu_seconds());
         if plan.scenario == Scenario::Idle {
             self.hold(plan.hold)?;
         }
-        observed.server_rss_joined = self.server.and_then(Process::rss_kib);
+        observed.server_rss_joined = summed(&self.servers, Process::rss_kib);
 
-        let server_cpu_before = self.server.and_then(Process::cpu_seconds);
+        let server_cpu_before = summed(&self.servers, Process::cpu_seconds);
+        let broker_cpu_before = self.broker.and_then(Process::cpu_seconds);
         let bench_cpu_before = Process::Myself.cpu_seconds();
         match plan.scenario {
             Scenario::Idle => {}
@@ -328,13 +346,18 @@ impl<'a> Bench<'a> {
         self.sweep_chatters()?;
         observed.server_cpu = cpu_used(
             server_cpu_before,
-            self.server.and_then(Process::cpu_seconds),
+            summed(&self.servers, Process::cpu_seconds),
         );
         observed.bench_cpu = cpu_used(bench_cpu_before, Process::Myself.cpu_seconds());
+        observed.broker_cpu = cpu_used(
+            broker_cpu_before,
+            self.broker.and_then(Process::cpu_seconds),
+        );
         if plan.stalled() > 0 {
             self.check_stalled()?;
         }
-        observed.server_peak_rss = self.server.and_then(Process::peak_rss_kib);
+        observed.server_peak_rss = summed(&self.servers, Process::peak_rss_kib);
+        observed.broker_peak_rss = self.broker.and_then(Process::peak_rss_kib);
 
         observed.notices_later = self.notices - observed.notices_settled;
         observed.lines_sent = self.lines_sent;
@@ -394,14 +417,15 @@ impl<'a> Bench<'a> {
 
     fn start_connect(&mut self, index: usize) -> Result<(), BenchError> {
         let stalled = index >= self.plan.chatters();
-        let family = if self.addr.is_ipv4() {
+        let addr = self.addrs[index % self.addrs.len()];
+        let family = if addr.is_ipv4() {
             AddressFamily::INET
         } else {
             AddressFamily::INET6
         };
         let connect_error = |error: io::Error| {
             BenchError::run("bench-error-connect")
-                .arg("addr", self.addr.to_string())
+                .arg("addr", addr.to_string())
                 .io(error)
         };
         let flags = SocketFlags::NONBLOCK | SocketFlags::CLOEXEC;
@@ -411,7 +435,7 @@ impl<'a> Bench<'a> {
             rustix::net::sockopt::set_socket_recv_buffer_size(&fd, STALLED_RCVBUF)
                 .map_err(|e| connect_error(e.into()))?;
         }
-        let state = match rustix::net::connect(&fd, &self.addr) {
+        let state = match rustix::net::connect(&fd, &addr) {
             Ok(()) => State::AwaitingPrompt,
             Err(Errno::INPROGRESS) => State::Connecting,
             Err(error) => return Err(connect_error(error.into())),
@@ -632,8 +656,8 @@ impl<'a> Bench<'a> {
         self.ready.extend(self.events.iter());
         for at in 0..self.ready.len() {
             let event = self.ready[at];
-            if event.key == LOG_KEY {
-                self.drain_server_log()?;
+            if event.key >= LOG_KEY {
+                self.drain_server_log(event.key - LOG_KEY)?;
             } else {
                 self.member_event(event.key, event.readable, event.writable);
             }
@@ -646,15 +670,15 @@ impl<'a> Bench<'a> {
     }
 
     /// Reads and drops what the server logged; a closed log is left alone.
-    fn drain_server_log(&mut self) -> Result<(), BenchError> {
-        let Some(log) = self.server_log else {
+    fn drain_server_log(&mut self, at: usize) -> Result<(), BenchError> {
+        let Some(&Some(log)) = self.server_logs.get(at) else {
             return Ok(());
         };
         for _ in 0..16 {
             match rustix::io::read(log, &mut self.scratch[..]) {
                 Ok(0) => {
                     let _ = self.poller.delete(log);
-                    self.server_log = None;
+                    self.server_logs[at] = None;
                     return Ok(());
                 }
                 Ok(_) => continue,
@@ -1038,8 +1062,8 @@ impl Drop for Bench<'_> {
                 let _ = self.poller.delete(&member.stream);
             }
         }
-        if let Some(log) = self.server_log {
-            let _ = self.poller.delete(log);
+        for log in self.server_logs.iter().flatten() {
+            let _ = self.poller.delete(*log);
         }
     }
 }

@@ -6,7 +6,8 @@
 //! - `driver`: the event loop (one thread, one `Poller`) and its phases.
 //! - `wire`: the chat lines sent and the lines read back, parsed in place.
 //! - `stats`: which line reached whom, and latencies (a histogram).
-//! - `spawn`: the server the bench starts itself, and /proc figures.
+//! - `spawn`: the servers the bench starts itself (one standalone, or
+//!   several bridged through a Redis it starts too), and /proc figures.
 //! - `report`: the table for people and the JSON for machines.
 //!
 //! Exit codes: 0 every expected line arrived once, in order, intact; 1
@@ -25,13 +26,13 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use clap::{ArgGroup, Parser, ValueEnum};
 use unic_langid::LanguageIdentifier;
 
 pub use report::Report;
 
 use crate::i18n::{parse_lang, Localizer};
-use spawn::{Process, SpawnedServer};
+use spawn::{Process, SpawnedBroker, SpawnedServer};
 
 /// Exit code when lines were lost, duplicated, reordered or garbled.
 pub const EXIT_LOST: u8 = 1;
@@ -45,6 +46,12 @@ pub const EXIT_FAILED: u8 = 3;
 const MAX_TRACKING_BYTES: u128 = 1 << 30;
 /// Longest chat line, its `\n` included: the server's default line limit.
 const MAX_LINE_SIZE: usize = 4097;
+/// The Redis program `--spawn-bridged` starts unless told otherwise, found
+/// on PATH. (Spelled in two pieces so that tests/locales.rs, which takes
+/// kebab-case literals for message ids, does not.)
+const REDIS_SERVER: &str = concat!("redis", "-server");
+/// Most servers `--spawn-bridged` starts.
+pub const MAX_BRIDGED: u16 = 64;
 
 /// Load generator for chatroom-server: simulated members join, chat and
 /// check every line that comes back. Loopback only.
@@ -53,19 +60,35 @@ const MAX_LINE_SIZE: usize = 4097;
 /// were; 2 bad usage; 3 the run failed (server, connections).
 #[derive(Debug, Parser)]
 #[command(name = "chatroom-bench", version)]
+#[command(group(ArgGroup::new("spawning").args(["spawn", "spawn_bridged"]).multiple(false)))]
 pub struct BenchArgs {
-    /// Server to measure, HOST:PORT on this machine (127.0.0.1, ::1) [default 127.0.0.1:5555]
-    #[arg(long, value_name = "HOST:PORT", conflicts_with = "spawn")]
-    pub addr: Option<String>,
+    /// Server to measure, HOST:PORT on this machine (127.0.0.1, ::1) [default 127.0.0.1:5555];
+    /// repeated: servers of one bridged room, the members spread over them in turn
+    #[arg(long, value_name = "HOST:PORT", conflicts_with = "spawning")]
+    pub addr: Vec<String>,
     /// Start a chatroom-server for the run (flood control off) and stop it after
     #[arg(long)]
     pub spawn: bool,
-    /// The server program --spawn starts [default: chatroom-server next to this program]
-    #[arg(long, value_name = "PATH", requires = "spawn")]
+    /// Start a redis-server and N chatroom-servers bridged into one room
+    /// through it (flood control off), spread the members over them in
+    /// turn, and stop them all after
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=MAX_BRIDGED as i64))]
+    pub spawn_bridged: Option<u16>,
+    /// The server program --spawn or --spawn-bridged starts [default: chatroom-server next to this program]
+    #[arg(long, value_name = "PATH", requires = "spawning")]
     pub server: Option<PathBuf>,
-    /// Process id of the server at --addr, to report its CPU time and memory
-    #[arg(long, conflicts_with = "spawn")]
-    pub pid: Option<u32>,
+    /// The Redis program --spawn-bridged starts [default: redis-server on PATH]
+    #[arg(
+        long,
+        value_name = "PATH",
+        requires = "spawn_bridged",
+        conflicts_with = "spawn"
+    )]
+    pub redis_server: Option<PathBuf>,
+    /// Process id of a server at --addr, to report its CPU time and memory;
+    /// repeated: the figures are summed over the servers
+    #[arg(long, conflicts_with = "spawning")]
+    pub pid: Vec<u32>,
     /// What the members do
     #[arg(long, value_enum, default_value_t = Scenario::Burst)]
     pub scenario: Scenario,
@@ -164,11 +187,20 @@ impl Scenario {
     }
 }
 
-/// Where the server comes from.
+/// Where the servers come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
-    Addr(SocketAddr),
+    /// Servers already running: one room, members spread over them in
+    /// turn (one address: a standalone room, or one server of a bridge).
+    Addrs(Vec<SocketAddr>),
+    /// One standalone server started for the run.
     Spawn(PathBuf),
+    /// A Redis and `servers` chatroom-servers bridged through it.
+    SpawnBridged {
+        server: PathBuf,
+        redis: PathBuf,
+        servers: usize,
+    },
 }
 
 /// A checked run: every number consistent with every other.
@@ -176,7 +208,8 @@ pub enum Target {
 pub struct Plan {
     pub scenario: Scenario,
     pub target: Target,
-    pub pid: Option<u32>,
+    /// `--pid`: the servers at `--addr` to look at in /proc.
+    pub pids: Vec<u32>,
     pub members: usize,
     stalled: usize,
     lines: usize,
@@ -191,18 +224,39 @@ pub struct Plan {
 
 impl Plan {
     pub fn from_args(args: &BenchArgs) -> Result<Plan, BenchError> {
-        let target = if args.spawn {
-            let server = match &args.server {
-                Some(path) => path.clone(),
-                None => default_server()
-                    .map_err(|error| BenchError::usage("bench-error-no-server").io(error))?,
-            };
-            Target::Spawn(server)
-        } else {
-            Target::Addr(loopback_addr(
-                args.addr.as_deref().unwrap_or("127.0.0.1:5555"),
-            )?)
+        let server = || match &args.server {
+            Some(path) => Ok(path.clone()),
+            None => default_server()
+                .map_err(|error| BenchError::usage("bench-error-no-server").io(error)),
         };
+        let target = if args.spawn {
+            Target::Spawn(server()?)
+        } else if let Some(servers) = args.spawn_bridged {
+            Target::SpawnBridged {
+                server: server()?,
+                redis: args
+                    .redis_server
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from(REDIS_SERVER)),
+                servers: usize::from(servers),
+            }
+        } else if args.addr.is_empty() {
+            Target::Addrs(vec![loopback_addr("127.0.0.1:5555")?])
+        } else {
+            let addrs = args
+                .addr
+                .iter()
+                .map(|addr| loopback_addr(addr))
+                .collect::<Result<Vec<_>, _>>()?;
+            Target::Addrs(addrs)
+        };
+        if let Target::Addrs(addrs) = &target {
+            if args.pid.len() > addrs.len() {
+                return Err(BenchError::usage("bench-error-pids")
+                    .arg("pids", args.pid.len().to_string())
+                    .arg("servers", addrs.len().to_string()));
+            }
+        }
         let stalled = match args.scenario {
             Scenario::Stalled => args.stalled.unwrap_or(10),
             Scenario::Paced => args.stalled.unwrap_or(0),
@@ -215,7 +269,7 @@ impl Plan {
         let plan = Plan {
             scenario: args.scenario,
             target,
-            pid: args.pid,
+            pids: args.pid.clone(),
             members: args.members,
             stalled,
             lines,
@@ -269,6 +323,15 @@ impl Plan {
                 .arg("limit", (MAX_TRACKING_BYTES >> 20).to_string()));
         }
         Ok(())
+    }
+
+    /// How many servers the room has: the members are spread over them.
+    pub fn servers(&self) -> usize {
+        match &self.target {
+            Target::Addrs(addrs) => addrs.len(),
+            Target::Spawn(_) => 1,
+            Target::SpawnBridged { servers, .. } => *servers,
+        }
     }
 
     /// Members that never read (the `stalled` scenario).
@@ -453,34 +516,60 @@ impl BenchError {
     }
 }
 
-/// Runs the plan: starts the server if asked, drives the members, and
-/// returns the report. The spawned server is stopped on every path.
+/// Runs the plan: starts the servers (and the broker) if asked, drives
+/// the members, and returns the report. Everything spawned is stopped on
+/// every path, the servers before the broker.
 pub fn run(plan: &Plan, localizer: &Localizer, quiet: bool) -> Result<Report, BenchError> {
     crate::server::raise_fd_limit();
-    let (server, addr) = match &plan.target {
+    // Declared first, so dropped last: the servers go before their broker.
+    let mut broker: Option<SpawnedBroker> = None;
+    let mut servers: Vec<SpawnedServer> = Vec::new();
+    let addrs = match &plan.target {
         Target::Spawn(program) => {
-            let server = SpawnedServer::start(program, plan.members)?;
-            let addr = server.addr;
-            (Some(server), addr)
+            servers.push(SpawnedServer::start(program, plan.members, None)?);
+            servers.iter().map(|server| server.addr).collect()
         }
-        Target::Addr(addr) => (None, *addr),
+        Target::SpawnBridged {
+            server,
+            redis,
+            servers: count,
+        } => {
+            let started = broker.insert(SpawnedBroker::start(redis)?);
+            let bridge = spawn::Bridge {
+                port: started.port,
+                room: format!("bench-{}", std::process::id()),
+            };
+            for index in 0..*count {
+                let spawned = SpawnedServer::start(server, plan.members, Some((&bridge, index)))?;
+                servers.push(spawned);
+            }
+            servers.iter().map(|server| server.addr).collect()
+        }
+        Target::Addrs(addrs) => addrs.clone(),
     };
-    let pid = server.as_ref().map(SpawnedServer::pid).or(plan.pid);
+    let pids: Vec<u32> = if servers.is_empty() {
+        plan.pids.clone()
+    } else {
+        servers.iter().map(SpawnedServer::pid).collect()
+    };
     let bench = driver::Bench::new(
         plan,
         localizer,
-        addr,
-        server.as_ref().map(|server| &server.log),
-        pid.map(Process::Pid),
+        addrs.clone(),
+        servers.iter().map(|server| &server.log).collect(),
+        pids.iter().copied().map(Process::Pid).collect(),
+        broker.as_ref().map(|broker| Process::Pid(broker.pid())),
         quiet,
     )?;
     let observed = bench.run()?;
-    Ok(Report::new(plan, addr, pid, observed))
+    let broker_addr = broker.as_ref().map(|broker| broker.addr());
+    Ok(Report::new(plan, addrs, pids, broker_addr, observed))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     fn plan(args: &[&str]) -> Result<Plan, BenchError> {
         let mut all = vec!["chatroom-bench", "--addr", "127.0.0.1:5555"];
@@ -511,6 +600,78 @@ mod tests {
             plan(&["--size", "4098"]).is_err(),
             "over the server's line limit"
         );
+    }
+
+    fn bare(args: &[&str]) -> Result<Plan, String> {
+        let mut all = vec!["chatroom-bench"];
+        all.extend_from_slice(args);
+        let args = BenchArgs::try_parse_from(all).map_err(|e| e.kind().to_string())?;
+        Plan::from_args(&args).map_err(|e| e.id.to_string())
+    }
+
+    #[test]
+    fn addresses_repeat_and_spawning_picks_one_way() {
+        let two = bare(&["--addr", "127.0.0.1:5001", "--addr", "127.0.0.1:5002"]).expect("two");
+        let addrs = ["127.0.0.1:5001", "127.0.0.1:5002"].map(|a| a.parse().unwrap());
+        assert_eq!(two.target, Target::Addrs(addrs.to_vec()));
+        assert_eq!(two.servers(), 2);
+        let default = bare(&[]).expect("default");
+        assert_eq!(
+            default.target,
+            Target::Addrs(vec!["127.0.0.1:5555".parse().unwrap()])
+        );
+        let pids = bare(&[
+            "--addr",
+            "127.0.0.1:1",
+            "--addr",
+            "127.0.0.1:2",
+            "--pid",
+            "7",
+        ]);
+        assert_eq!(pids.expect("one pid of two").pids, [7]);
+        assert_eq!(
+            bare(&["--addr", "127.0.0.1:1", "--pid", "7", "--pid", "8"]).unwrap_err(),
+            "bench-error-pids"
+        );
+        assert_eq!(
+            bare(&["--addr", "127.0.0.1:1", "--addr", "192.0.2.1:1"]).unwrap_err(),
+            "bench-error-not-loopback"
+        );
+        let bridged = bare(&[
+            "--spawn-bridged",
+            "3",
+            "--server",
+            "/x/chatroom-server",
+            "--redis-server",
+            "/y/redis",
+        ])
+        .expect("bridged");
+        assert_eq!(
+            bridged.target,
+            Target::SpawnBridged {
+                server: "/x/chatroom-server".into(),
+                redis: "/y/redis".into(),
+                servers: 3
+            }
+        );
+        assert_eq!(bridged.servers(), 3);
+        let on_path = bare(&["--spawn-bridged", "2", "--server", "/x/s"]).expect("on PATH");
+        assert!(
+            matches!(on_path.target, Target::SpawnBridged { ref redis, .. } if redis == Path::new("redis-server"))
+        );
+        for conflict in [
+            &["--spawn", "--spawn-bridged", "2"][..],
+            &["--addr", "127.0.0.1:1", "--spawn-bridged", "2"],
+            &["--addr", "127.0.0.1:1", "--spawn"],
+            &["--spawn-bridged", "2", "--pid", "1"],
+            &["--spawn", "--redis-server", "/y/redis"],
+            &["--redis-server", "/y/redis"],
+            &["--server", "/x/s"],
+            &["--spawn-bridged", "0"],
+            &["--spawn-bridged", "65"],
+        ] {
+            assert!(bare(conflict).is_err(), "{conflict:?}");
+        }
     }
 
     #[test]

@@ -16,8 +16,12 @@ pub struct Report {
     pub stalled: usize,
     pub lines_per_member: usize,
     pub size: usize,
-    pub server: SocketAddr,
-    pub server_pid: Option<u32>,
+    /// The room's servers (several: one bridged room), and the process ids
+    /// known for them.
+    pub servers: Vec<SocketAddr>,
+    pub server_pids: Vec<u32>,
+    /// The Redis the bench started for a bridged room.
+    pub broker: Option<SocketAddr>,
     pub joined: usize,
     pub join_secs: Option<f64>,
     pub notices_expected: u64,
@@ -60,10 +64,18 @@ pub struct Report {
     pub bench_cpu_secs: Option<f64>,
     pub server_cpu_joining_secs: Option<f64>,
     pub bench_cpu_joining_secs: Option<f64>,
+    pub broker_cpu_secs: Option<f64>,
+    pub broker_peak_rss_kib: Option<u64>,
 }
 
 impl Report {
-    pub fn new(plan: &Plan, server: SocketAddr, server_pid: Option<u32>, seen: Observed) -> Self {
+    pub fn new(
+        plan: &Plan,
+        servers: Vec<SocketAddr>,
+        server_pids: Vec<u32>,
+        broker: Option<SocketAddr>,
+        seen: Observed,
+    ) -> Self {
         let counts = seen.counts;
         let window_secs = seen.window.map(|window| window.as_secs_f64());
         let delivered = counts.delivered;
@@ -81,8 +93,9 @@ impl Report {
             stalled: plan.stalled(),
             lines_per_member: plan.lines_per_chatter(),
             size: plan.size,
-            server,
-            server_pid,
+            servers,
+            server_pids,
+            broker,
             joined: seen.joined,
             join_secs: seen.join_time.map(|time| time.as_secs_f64()),
             notices_expected: seen.notices_expected,
@@ -124,6 +137,8 @@ impl Report {
             bench_cpu_secs: seen.bench_cpu,
             server_cpu_joining_secs: seen.server_cpu_joining,
             bench_cpu_joining_secs: seen.bench_cpu_joining,
+            broker_cpu_secs: seen.broker_cpu,
+            broker_peak_rss_kib: seen.broker_peak_rss,
         }
     }
 
@@ -236,6 +251,12 @@ impl Report {
         if chat {
             rows.push(("bench-row-bench-cpu", fixed(self.bench_cpu_secs, 2)));
         }
+        if self.broker.is_some() {
+            if chat {
+                rows.push(("bench-row-broker-cpu", fixed(self.broker_cpu_secs, 2)));
+            }
+            rows.push(("bench-row-broker-peak-rss", mib(self.broker_peak_rss_kib)));
+        }
 
         let labels: Vec<(String, String)> = rows
             .into_iter()
@@ -246,16 +267,36 @@ impl Report {
             .map(|(l, _)| display_width(l))
             .max()
             .unwrap_or(0);
-        let pid = text(self.server_pid.map(|pid| pid.to_string()));
-        let mut out = localizer.tr(
-            "bench-report-title",
-            &[
-                ("scenario", self.scenario.name().into()),
-                ("members", self.members.to_string().into()),
-                ("addr", self.server.to_string().into()),
-                ("pid", pid.into()),
-            ],
-        );
+        let list = |items: Vec<String>| match items.is_empty() {
+            true => unknown.clone(),
+            false => items.join(", "),
+        };
+        let addrs = list(self.servers.iter().map(|a| a.to_string()).collect());
+        let pids = list(self.server_pids.iter().map(|p| p.to_string()).collect());
+        let mut out = if self.servers.len() == 1 && self.broker.is_none() {
+            localizer.tr(
+                "bench-report-title",
+                &[
+                    ("scenario", self.scenario.name().into()),
+                    ("members", self.members.to_string().into()),
+                    ("addr", addrs.into()),
+                    ("pid", pids.into()),
+                ],
+            )
+        } else {
+            let broker = text(self.broker.map(|addr| addr.to_string()));
+            localizer.tr(
+                "bench-report-title-bridged",
+                &[
+                    ("scenario", self.scenario.name().into()),
+                    ("members", self.members.to_string().into()),
+                    ("servers", self.servers.len().into()),
+                    ("addrs", addrs.into()),
+                    ("pids", pids.into()),
+                    ("broker", broker.into()),
+                ],
+            )
+        };
         out.push('\n');
         for (label, value) in labels {
             let pad = width - display_width(&label);
@@ -279,8 +320,21 @@ impl Report {
         json.int("stalled", Some(self.stalled as u64));
         json.int("lines_per_member", Some(self.lines_per_member as u64));
         json.int("size", Some(self.size as u64));
-        json.string("server", &self.server.to_string());
-        json.int("server_pid", self.server_pid.map(u64::from));
+        let first = self.servers.first().map(|addr| addr.to_string());
+        json.string("server", first.as_deref().unwrap_or(""));
+        json.int(
+            "server_pid",
+            self.server_pids.first().copied().map(u64::from),
+        );
+        json.int("servers", Some(self.servers.len() as u64));
+        let addrs: Vec<String> = self.servers.iter().map(|a| a.to_string()).collect();
+        json.string("server_addrs", &addrs.join(" "));
+        let pids: Vec<String> = self.server_pids.iter().map(|p| p.to_string()).collect();
+        json.string("server_pids", &pids.join(" "));
+        match self.broker {
+            Some(addr) => json.string("broker", &addr.to_string()),
+            None => json.raw("broker", "null"),
+        }
         json.int("joined", Some(self.joined as u64));
         json.float("join_secs", self.join_secs);
         json.int("notices_expected", Some(self.notices_expected));
@@ -330,6 +384,8 @@ impl Report {
         json.float("bench_cpu_secs", self.bench_cpu_secs);
         json.float("server_cpu_joining_secs", self.server_cpu_joining_secs);
         json.float("bench_cpu_joining_secs", self.bench_cpu_joining_secs);
+        json.float("broker_cpu_secs", self.broker_cpu_secs);
+        json.int("broker_peak_rss_kib", self.broker_peak_rss_kib);
         json.raw("ok", if self.ok() { "true" } else { "false" });
         json.finish()
     }
