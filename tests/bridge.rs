@@ -1057,3 +1057,104 @@ fn a_server_started_before_its_broker_joins_the_room_once_it_is_up() {
     alice.send("made it");
     assert_eq!(bob.line(), "alice: made it");
 }
+
+#[test]
+fn after_an_outage_longer_than_the_lease_the_servers_agree_on_who_is_here() {
+    const LEASE: u64 = 2;
+    let mut redis = Redis::start();
+    let mut a = bridged(&redis, "t1", LEASE);
+    let mut b = bridged(&redis, "t1", LEASE);
+    let t = Text::en();
+    let mut alice = a.join("alice");
+    let mut bob = join_seen(&b, "bob", &mut [&mut alice]);
+    let mut ann = join_seen(&a, "ann", &mut [&mut alice, &mut bob]);
+    let mut bea = join_seen(&b, "bea", &mut [&mut alice, &mut bob, &mut ann]);
+
+    redis.kill();
+    thread::sleep(Duration::from_secs(2 * LEASE + 1));
+    redis.restart();
+
+    // Each member is either back in the room or disconnected; whoever
+    // is still here sees the same room from either server, and heard of
+    // each departure once.
+    let back = t.notice("broker-back", &[]);
+    let mut here = Vec::new();
+    let mut lines_of = Vec::new();
+    for (name, peer) in [
+        ("alice", &mut alice),
+        ("bob", &mut bob),
+        ("ann", &mut ann),
+        ("bea", &mut bea),
+    ] {
+        let mut lines = Vec::new();
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(!left.is_zero(), "{name}: neither back nor gone: {lines:#?}");
+            peer.stream.set_read_timeout(Some(left)).expect("timeout");
+            match peer.read_line() {
+                None => break,
+                Some(line) if line == back => {
+                    here.push(name);
+                    lines.push(line);
+                    break;
+                }
+                Some(line) => lines.push(line),
+            }
+        }
+        lines_of.push((name, lines));
+    }
+    // Leave notices, or a late verdict, may still be on their way.
+    thread::sleep(Duration::from_secs(LEASE + 1));
+    let t = Text::en();
+    let mut lists = Vec::new();
+    let peers: Vec<(&str, &mut Peer)> = vec![
+        ("alice", &mut alice),
+        ("bob", &mut bob),
+        ("ann", &mut ann),
+        ("bea", &mut bea),
+    ];
+    for (name, peer) in peers {
+        if !here.contains(&name) {
+            continue;
+        }
+        peer.stream
+            .set_read_timeout(Some(TIMEOUT))
+            .expect("timeout");
+        let lines = &mut lines_of.iter_mut().find(|(n, _)| *n == name).unwrap().1;
+        peer.send("/list");
+        loop {
+            let Some(line) = peer.read_line() else {
+                here.retain(|n| *n != name);
+                break;
+            };
+            if let Some(listed) = t.list_names(&line) {
+                lists.push((name, listed.into_iter().collect::<BTreeSet<String>>()));
+                break;
+            }
+            lines.push(line);
+        }
+    }
+    let expected: BTreeSet<String> = here.iter().map(|name| name.to_string()).collect();
+    for (name, listed) in &lists {
+        assert_eq!(
+            listed, &expected,
+            "{name}'s /list after the outage; still here: {here:?}; lines: {lines_of:#?}"
+        );
+    }
+    for (name, lines) in &lines_of {
+        for gone in ["alice", "bob", "ann", "bea"] {
+            let leaves = lines
+                .iter()
+                .filter(|line| leave_of(line, gone).is_some())
+                .count();
+            assert!(
+                leaves <= 1,
+                "{name} heard {gone} leave {leaves} times: {lines:#?}"
+            );
+        }
+    }
+    eprintln!("still here after the long outage: {here:?}; lines: {lines_of:#?}");
+    eprintln!("A's log: {:#?}", a.log.drain());
+    eprintln!("B's log: {:#?}", b.log.drain());
+}

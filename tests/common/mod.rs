@@ -319,6 +319,13 @@ impl LineStream {
         }
     }
 
+    /// The lines already printed and not read yet, without waiting.
+    pub fn drain(&mut self) -> Vec<String> {
+        let lines: Vec<String> = self.lines.try_iter().collect();
+        self.seen.extend(lines.iter().cloned());
+        lines
+    }
+
     /// Everything up to EOF.
     pub fn rest(&mut self) -> Vec<String> {
         std::iter::from_fn(|| self.next_line()).collect()
