@@ -1158,3 +1158,83 @@ fn after_an_outage_longer_than_the_lease_the_servers_agree_on_who_is_here() {
     eprintln!("A's log: {:#?}", a.log.drain());
     eprintln!("B's log: {:#?}", b.log.drain());
 }
+
+#[test]
+fn the_same_name_asked_on_two_servers_at_once_goes_to_one() {
+    let redis = Redis::start();
+    let a = bridged(&redis, "t1", 2);
+    let b = bridged(&redis, "t1", 2);
+    let t = Text::en();
+    let prompt = t.notice("name-prompt", &[]);
+    let pairs = [
+        ("n0", "n0"),
+        ("n1", "N1"),
+        ("n2", "ｎ2"),
+        ("n3", "n3"),
+        ("n4", "N4"),
+        ("n5", "n5"),
+    ];
+    let mut peers = Vec::new();
+    for (on_a, on_b) in pairs {
+        let mut pa = a.connect();
+        let mut pb = b.connect();
+        pa.expect_line(&prompt);
+        pb.expect_line(&prompt);
+        peers.push(((on_a, pa), (on_b, pb)));
+    }
+    // Both names of a pair in flight at once.
+    for ((on_a, pa), (on_b, pb)) in &mut peers {
+        pa.send_raw(format!("{on_a}\n").as_bytes());
+        pb.send_raw(format!("{on_b}\n").as_bytes());
+    }
+    let mut winners = Vec::new();
+    for ((on_a, pa), (on_b, pb)) in &mut peers {
+        let mut outcomes = Vec::new();
+        for (name, peer) in [(*on_a, &mut *pa), (*on_b, &mut *pb)] {
+            let line = peer.line();
+            if t.is_notice_with_number(&line, "welcome", &[("name", name.into())], "others") {
+                outcomes.push(true);
+            } else {
+                assert_eq!(line, t.named("name-taken", name), "{name}");
+                assert_eq!(peer.line(), prompt);
+                outcomes.push(false);
+            }
+        }
+        assert_eq!(
+            outcomes.iter().filter(|won| **won).count(),
+            1,
+            "{on_a} on A and {on_b} on B: {outcomes:?}"
+        );
+        winners.push(if outcomes[0] { *on_a } else { *on_b });
+    }
+    // Whoever won, both servers list the same members.
+    let mut watch_a = a.join("watch_a");
+    let mut watch_b = join_seen(&b, "watch_b", &mut [&mut watch_a]);
+    let mut expected: BTreeSet<String> = winners.iter().map(|name| name.to_string()).collect();
+    expected.extend(["watch_a".to_string(), "watch_b".to_string()]);
+    assert_eq!(list(&mut watch_a).1, expected);
+    assert_eq!(list(&mut watch_b).1, expected);
+}
+
+#[test]
+fn lines_sent_with_the_name_follow_the_welcome() {
+    let redis = Redis::start();
+    let a = bridged(&redis, "t1", 2);
+    let b = bridged(&redis, "t1", 2);
+    let t = Text::en();
+    let mut alice = a.join("alice");
+    // The name, a line and a command in one write, before any answer.
+    let mut bob = b.connect();
+    bob.send_raw(b"bob\nhello at once\n/list\n");
+    bob.expect_welcome("bob");
+    let line = bob.line();
+    assert_eq!(
+        t.list_names(&line)
+            .map(|names| names.into_iter().collect::<BTreeSet<_>>()),
+        Some(names(&["alice", "bob"])),
+        "{line:?}"
+    );
+    assert_eq!(alice.line(), t.joined_count("bob", 2));
+    assert_eq!(alice.line(), "bob: hello at once");
+    alice.expect_nothing_pending();
+}
