@@ -267,7 +267,7 @@ impl<'a> Reactor<'a> {
         let Some(bridge) = self.bridge.as_mut() else {
             return;
         };
-        bridge.pause_reading(self.fanout.backpressure(self.now));
+        bridge.pause_reading(self.fanout.backpressure(self.now), self.now);
         if !bridge.wants_flush() {
             return;
         }

@@ -64,6 +64,8 @@ const HISTORY_SCAN: &str = "500";
 /// `MAX_BACKOFF`, so a server is back within seconds of the broker.
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
+/// While reading is paused, how often to look whether it may go on.
+const PAUSE_RECHECK: Duration = Duration::from_millis(10);
 
 /// A log line for the server's output, by Fluent id.
 #[derive(Debug)]
@@ -126,6 +128,9 @@ pub struct Bridge {
     reading: bool,
     /// The fan-out is behind: read no more until it catches up.
     paused: bool,
+    /// While paused: when to look again (the fan-out's hold can end with
+    /// time alone, and nothing else would wake the loop).
+    recheck_at: Option<Instant>,
     /// Both connections made (the first reply is not awaited).
     connected: bool,
     /// When to try again while out of reach.
@@ -174,6 +179,7 @@ impl Bridge {
             replies: VecDeque::new(),
             reading: false,
             paused: false,
+            recheck_at: None,
             connected: false,
             retry_at: Some(now),
             backoff: FIRST_BACKOFF,
@@ -216,7 +222,10 @@ impl Bridge {
     pub fn next_deadline(&self) -> Option<Instant> {
         let catch_up = self.catch_up.as_ref().map(|c| c.deadline);
         let renew = self.connected.then_some(self.renew_at);
-        [self.retry_at, catch_up, renew].into_iter().flatten().min()
+        [self.retry_at, catch_up, renew, self.recheck_at]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Whether `close` is done: every entry acknowledged, or the broker out
@@ -279,11 +288,14 @@ impl Bridge {
         self.joined || self.catch_up.is_some()
     }
 
-    /// Whether the writer has bytes the poller should wake it for.
+    /// Whether `flush` has work: bytes to write, or a connection to arm
+    /// again (oneshot: an event disarmed it).
     pub fn wants_flush(&self) -> bool {
-        let writer = self.writer.as_ref().is_some_and(RespConn::wants_write);
-        let reader = self.reader.as_ref().is_some_and(RespConn::wants_write);
-        (writer && self.armed[0] != Some(true)) || (reader && self.armed[1] != Some(true))
+        let conns = [self.writer.as_ref(), self.reader.as_ref()];
+        conns
+            .iter()
+            .zip(self.armed)
+            .any(|(conn, armed)| conn.is_some_and(|conn| armed != Some(conn.wants_write())))
     }
 
     fn send_append(&mut self, seq: u64, fields: &[(&'static str, String)]) {
@@ -456,8 +468,9 @@ impl Bridge {
     /// While the fan-out holds the room back (a reader lagging), the
     /// stream is not read either: what the broker keeps costs this server
     /// nothing.
-    pub fn pause_reading(&mut self, paused: bool) {
+    pub fn pause_reading(&mut self, paused: bool, now: Instant) {
         let was = std::mem::replace(&mut self.paused, paused);
+        self.recheck_at = paused.then(|| now + PAUSE_RECHECK);
         if was && !paused {
             self.read_next();
         }
