@@ -1238,3 +1238,74 @@ fn lines_sent_with_the_name_follow_the_welcome() {
     assert_eq!(alice.line(), "bob: hello at once");
     alice.expect_nothing_pending();
 }
+
+#[test]
+fn a_rename_and_a_join_racing_for_one_name_leave_one_owner() {
+    let redis = Redis::start();
+    let a = bridged(&redis, "t1", 2);
+    let b = bridged(&redis, "t1", 2);
+    let t = Text::en();
+    let prompt = t.notice("name-prompt", &[]);
+    let mut renamers = Vec::new();
+    for i in 0..5 {
+        let name = format!("old{i}");
+        let peer = a.join(&name);
+        renamers.push(peer);
+    }
+    let mut joiners = Vec::new();
+    for _ in 0..5 {
+        let mut peer = b.connect();
+        peer.expect_line(&prompt);
+        joiners.push(peer);
+    }
+    for (i, (renamer, joiner)) in renamers.iter_mut().zip(&mut joiners).enumerate() {
+        renamer.send(&format!("/nick new{i}"));
+        joiner.send(&format!("NEW{i}"));
+    }
+    let mut joiners_won = 0;
+    for (i, (renamer, joiner)) in renamers.iter_mut().zip(&mut joiners).enumerate() {
+        let new = format!("new{i}");
+        let upper = format!("NEW{i}");
+        let renamed = loop {
+            let line = renamer.line();
+            if line == t.named("nick-set", &new) {
+                break true;
+            }
+            if line == t.named("name-taken", &new) {
+                break false;
+            }
+        };
+        let line = joiner.line();
+        let joined = t.is_notice_with_number(
+            &line,
+            "welcome",
+            &[("name", upper.as_str().into())],
+            "others",
+        );
+        if joined {
+            joiners_won += 1;
+        } else {
+            assert_eq!(line, t.named("name-taken", &upper));
+        }
+        assert!(
+            renamed != joined,
+            "/nick {new} on A {} and {upper} on B {}",
+            if renamed { "won" } else { "lost" },
+            if joined { "won" } else { "lost" }
+        );
+    }
+    let mut watch_a = a.join("watch_a");
+    let mut watch_b = join_seen(&b, "watch_b", &mut [&mut watch_a]);
+    let (_, on_a) = list(&mut watch_a);
+    let (_, on_b) = list(&mut watch_b);
+    assert_eq!(on_a, on_b);
+    // Five renamers (renamed or not), the joiners that won, two watchers.
+    assert_eq!(on_a.len(), 5 + joiners_won + 2, "{on_a:?}");
+    for i in 0..5 {
+        let owners = on_a
+            .iter()
+            .filter(|name| name.eq_ignore_ascii_case(&format!("new{i}")))
+            .count();
+        assert_eq!(owners, 1, "new{i}: {on_a:?}");
+    }
+}
