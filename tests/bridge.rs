@@ -634,6 +634,15 @@ fn a_short_broker_outage_loses_nothing_and_nobody() {
     assert_eq!(alice.line(), t.notice("not-sent", &[]));
     bob.send("during too");
     assert_eq!(bob.line(), t.notice("not-sent", &[]));
+    // So are a private message, a rename and a name (docs/protocol.md 7a).
+    alice.send("/msg bob during, privately");
+    assert_eq!(alice.line(), t.notice("not-sent", &[]));
+    carol.send("/nick caroline");
+    assert_eq!(carol.line(), t.notice("not-sent", &[]));
+    let mut newcomer = b.connect();
+    newcomer.expect_line(&t.notice("name-prompt", &[]));
+    newcomer.send("dora");
+    assert_eq!(newcomer.line(), t.notice("not-sent", &[]));
 
     thread::sleep(Duration::from_secs(1));
     redis.restart();
@@ -663,13 +672,20 @@ fn a_short_broker_outage_loses_nothing_and_nobody() {
     bob.send("and back");
     assert_eq!(alice.line(), "bob: and back");
     assert_eq!(carol.line(), "bob: and back");
+    // The refused name may be asked for again, and is free.
+    newcomer.expect_line(&t.notice("name-prompt", &[]));
+    newcomer.send("dora");
+    newcomer.expect_welcome("dora");
+    assert_eq!(alice.line(), t.joined_count("dora", 4));
+    assert_eq!(bob.line(), t.joined_count("dora", 4));
+    assert_eq!(carol.line(), t.joined_count("dora", 4));
     let unexpected: Vec<&String> = between
         .iter()
         .filter(|line| {
             is_any_leave(line)
                 || line.ends_with("before")
-                || line.ends_with("during")
-                || line.ends_with("during too")
+                || line.contains("during")
+                || line.contains("caroline")
                 || **line == down
         })
         .collect();
@@ -680,7 +696,7 @@ fn a_short_broker_outage_loses_nothing_and_nobody() {
     for peer in [&mut alice, &mut bob, &mut carol] {
         let (before, listed) = list(peer);
         assert_eq!(before, Vec::<String>::new());
-        assert_eq!(listed, names(&["alice", "bob", "carol"]));
+        assert_eq!(listed, names(&["alice", "bob", "carol", "dora"]));
     }
 }
 
