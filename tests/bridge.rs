@@ -569,6 +569,8 @@ fn a_killed_server_s_members_are_lost_once_and_their_names_freed() {
     let mut bob = b.join("bob");
     let mut alice = join_seen(&a, "alice", &mut [&mut bob]);
     let _ann = join_seen(&a, "ann", &mut [&mut bob, &mut alice]);
+    alice.send("hello from A");
+    assert_eq!(bob.line(), "alice: hello from A");
 
     a.child.kill().expect("SIGKILL server A");
     common::wait_child(&mut a.child);
@@ -607,6 +609,18 @@ fn a_killed_server_s_members_are_lost_once_and_their_names_freed() {
     assert_eq!(listed, names(&["alice", "bob"]));
     let (before, _) = list(&mut alice_again);
     assert!(!before.iter().any(|line| is_any_leave(line)), "{before:?}");
+
+    // A server that joins later counts only the living, and has the
+    // dead server's lines in its history.
+    let c = bridged(&redis, "t1", LEASE);
+    let mut cid = c.join("cid");
+    assert_eq!(cid.seen().last().unwrap(), &t.welcome("cid", 2));
+    assert_eq!(cid.line(), t.notice("history", &[("count", 1.into())]));
+    let line = cid.line();
+    assert!(is_stamped(&line, "alice: hello from A"), "{line:?}");
+    let (before, listed) = list(&mut cid);
+    assert_eq!(before, Vec::<String>::new());
+    assert_eq!(listed, names(&["alice", "bob", "cid"]));
 }
 
 #[test]
