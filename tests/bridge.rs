@@ -549,11 +549,25 @@ fn private_messages_whois_and_ignore_work_across_servers() {
     carol.send("after alice");
     assert_eq!(alice.line(), "carol: after alice");
     assert_eq!(bob.line(), "carol: after alice");
-    bob.send("/unignore alice");
-    assert_eq!(bob.line(), t.named("unignored", "alice"));
+    // The ignore follows her through a rename on her server.
+    alice.send("/nick alicia");
+    assert_eq!(alice.line(), t.named("nick-set", "alicia"));
+    let renamed = t.notice(
+        "renamed",
+        &[("old", "alice".into()), ("new", "alicia".into())],
+    );
+    assert_eq!(bob.line(), renamed);
+    assert_eq!(carol.line(), renamed);
+    alice.send("renamed, still ignored");
+    assert_eq!(carol.line(), "alicia: renamed, still ignored");
+    carol.send("after alicia");
+    assert_eq!(alice.line(), "carol: after alicia");
+    assert_eq!(bob.line(), "carol: after alicia");
+    bob.send("/unignore alicia");
+    assert_eq!(bob.line(), t.named("unignored", "alicia"));
     alice.send("heard again");
-    assert_eq!(bob.line(), "alice: heard again");
-    assert_eq!(carol.line(), "alice: heard again");
+    assert_eq!(bob.line(), "alicia: heard again");
+    assert_eq!(carol.line(), "alicia: heard again");
     for peer in [&mut alice, &mut bob, &mut carol] {
         peer.expect_nothing_pending();
     }
