@@ -1198,6 +1198,26 @@ fn after_an_outage_longer_than_the_lease_the_servers_agree_on_who_is_here() {
             );
         }
     }
+    // Both servers still serve the one room: newcomers on each see each
+    // other, and the same members.
+    let mut late_a = a.join("late_a");
+    let mut late_b = join_seen(&b, "late_b", &mut [&mut late_a]);
+    let mut expected = expected;
+    expected.extend(["late_a".to_string(), "late_b".to_string()]);
+    assert_eq!(
+        list(&mut late_a).1,
+        expected,
+        "A's /list; lines: {lines_of:#?}"
+    );
+    assert_eq!(
+        list(&mut late_b).1,
+        expected,
+        "B's /list; lines: {lines_of:#?}"
+    );
+    late_a.send("from A");
+    assert_eq!(late_b.line(), "late_a: from A");
+    late_b.send("from B");
+    assert_eq!(late_a.line(), "late_b: from B");
     eprintln!("still here after the long outage: {here:?}; lines: {lines_of:#?}");
     eprintln!("A's log: {:#?}", a.log.drain());
     eprintln!("B's log: {:#?}", b.log.drain());
