@@ -1373,3 +1373,35 @@ fn a_rename_and_a_join_racing_for_one_name_leave_one_owner() {
         assert_eq!(owners, 1, "new{i}: {on_a:?}");
     }
 }
+
+#[test]
+fn servers_started_at_once_all_join_the_room() {
+    let redis = Redis::start();
+    let config = settings_file(&bridge_settings(&redis.url(), "t1", 2));
+    let t = Text::en();
+    // Spawned together, before any has joined: none waits for another.
+    let mut servers: Vec<Server> = (0..3)
+        .map(|_| spawn_server(&config, Stdio::inherit()))
+        .collect();
+    let joined = t.pattern(
+        "log-room-joined",
+        &[("room", "t1".into())],
+        &["members", "servers"],
+    );
+    for server in &mut servers {
+        expect_log(server, "log-room-joined", |line| joined.matches(line));
+    }
+    let mut peers: Vec<Peer> = Vec::new();
+    for (i, server) in servers.iter().enumerate() {
+        let name = format!("m{i}");
+        let mut watchers: Vec<&mut Peer> = peers.iter_mut().collect();
+        let peer = join_seen(server, &name, &mut watchers);
+        peers.push(peer);
+    }
+    peers[2].send("to all");
+    assert_eq!(peers[0].line(), "m2: to all");
+    assert_eq!(peers[1].line(), "m2: to all");
+    for peer in &mut peers {
+        assert_eq!(list(peer).1, names(&["m0", "m1", "m2"]));
+    }
+}
