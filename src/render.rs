@@ -226,6 +226,7 @@ pub fn render(localizer: &Localizer, notice: &Notice, out: &mut String) {
         Notice::Silenced => tr("silenced", &[]),
         Notice::BrokerDown => tr("broker-down", &[]),
         Notice::BrokerBack => tr("broker-back", &[]),
+        Notice::CutOff => tr("cut-off", &[]),
         Notice::NotSent => tr("not-sent", &[]),
         Notice::NameBanned { name, minutes } => tr(
             "name-banned",
@@ -624,6 +625,7 @@ mod tests {
             NoticeKind::Silenced => vec![Notice::Silenced],
             NoticeKind::BrokerDown => vec![Notice::BrokerDown],
             NoticeKind::BrokerBack => vec![Notice::BrokerBack],
+            NoticeKind::CutOff => vec![Notice::CutOff],
             NoticeKind::NotSent => vec![Notice::NotSent],
             NoticeKind::NameBanned => vec![
                 Notice::NameBanned {

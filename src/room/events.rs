@@ -293,8 +293,11 @@ notices! {
         /// Bridged: the broker (and with it the room's other servers)
         /// cannot be reached; lines are refused until it is back.
         BrokerDown,
-        /// Bridged: the broker is reachable again; nothing was lost.
+        /// Bridged: the broker is reachable again.
         BrokerBack,
+        /// Bridged: the other servers gave this one up (the broker was out
+        /// of reach for longer than the lease), and with it this member.
+        CutOff,
         /// Bridged: a line (or a name, or a command that changes the room)
         /// refused while the broker cannot be reached.
         NotSent,

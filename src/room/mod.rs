@@ -619,10 +619,11 @@ impl Room {
             }
             // The ban told it already, with how long it lasts.
             LeaveReason::Banned | LeaveReason::Quit => {}
-            // Only when bridged: the other servers gave this one up.
+            // Its connection is still open only when bridged and the other
+            // servers gave this one up.
             LeaveReason::Lost => {
                 if self.link != Link::Standalone {
-                    self.send(conn, Notice::BrokerDown);
+                    self.send(conn, Notice::CutOff);
                 }
             }
         }

@@ -517,7 +517,7 @@ impl Bridge {
                     self.outbox.pop_front();
                 }
             }
-            Reply::Joining => self.on_joining(frame, room),
+            Reply::Joining => self.on_joining(frame, now, room),
             Reply::Alive(servers) => {
                 let live: HashSet<u64> = servers
                     .iter()
@@ -564,7 +564,7 @@ impl Bridge {
 
     /// The answer to joining: the servers listed, the tail (for the
     /// history), the hello's id (where reading starts).
-    fn on_joining(&mut self, frame: OwnedFrame, room: &mut Room) {
+    fn on_joining(&mut self, frame: OwnedFrame, now: Instant, room: &mut Room) {
         let parts = array(&frame);
         let (Some(servers), Some(tail), Some(hello)) = (parts.first(), parts.get(1), parts.get(2))
         else {
@@ -606,6 +606,7 @@ impl Bridge {
             if let Some(catch_up) = self.catch_up.as_mut() {
                 catch_up.waiting_for = Some(HashSet::new());
             }
+            self.finish_catch_up_if_done(now, room, false);
             return;
         }
         let keys: Vec<String> = others.iter().map(|&s| self.alive_key(s)).collect();
