@@ -1179,6 +1179,16 @@ fn after_an_outage_longer_than_the_lease_the_servers_agree_on_who_is_here() {
             lines.push(line);
         }
     }
+    // Whoever the room let go was told why before the close.
+    let cut_off = t.notice("cut-off", &[]);
+    for (name, lines) in &lines_of {
+        if !here.contains(name) {
+            assert!(
+                lines.contains(&cut_off),
+                "{name} was closed without being told why: {lines:#?}"
+            );
+        }
+    }
     let expected: BTreeSet<String> = here.iter().map(|name| name.to_string()).collect();
     for (name, listed) in &lists {
         assert_eq!(
