@@ -5,7 +5,9 @@
 //! - `command`: one member's line parsed into a `Command`.
 //! - `room`: the sans-IO core, who receives what: names (lookalike-proof),
 //!   members, commands, flood control in; `RoomEvent`s out (the delivery
-//!   contract is at the top of `room/mod.rs`).
+//!   contract is at the top of `room/mod.rs`); every change meant for
+//!   everyone is one `room::Shared`, carried out at once or, bridged,
+//!   when the broker hands it back.
 //! - `render`: a `Notice` rendered once into localized lines.
 //! - `i18n`: the `Localizer` over the embedded Fluent files, with fallback.
 //! - `settings` and `cli`: settings.toml, the environment and flags merged
@@ -15,7 +17,9 @@
 //! - `server`: the reactor (one `Poller`, I/O only: accept, read, close),
 //!   the fan-out (how lines reach the sockets: a backlog per language,
 //!   member cursors and skip rules, paced `sendmsg`, backpressure), the
-//!   console and the non-blocking log.
+//!   console, the non-blocking log, and the bridge (with `[bridge]`: one
+//!   room across several servers through a Redis stream, two more sockets
+//!   in the same poller).
 //! - `timers`: the deadline table of the room and the reactor.
 //! - `client`: the client's loop over stdin, the socket, stdout and signals;
 //!   its sans-IO line editor (also the console's), what incoming lines are

@@ -23,6 +23,17 @@
 //!   own (a held line may go, a name is overdue); call `tick(now)` at or
 //!   after it, then drain the events again.
 //!
+//! - **Bridged** (several servers, one room): after `set_link(Link::Up)`
+//!   every change meant for everyone (a join, a line, a rename, a leave,
+//!   an operator's command: `shared::SharedOp`) is not carried out but
+//!   queued as `RoomEvent::Publish`; the bridge carries it to the broker
+//!   and hands it back, with everyone else's, through `apply`, in the
+//!   broker's order. Members of other servers get ids from
+//!   `allocate_member` and have no connection here; `adopt` and
+//!   `remember` take in the room as it was when this server joined it.
+//!   `Link::Down` refuses changes with `Notice::NotSent` (departures
+//!   wait). Standalone, `apply` follows each change at once.
+//!
 //! Per connection the events come in this order: `Send`s before joining;
 //! at the welcome (and the message of the day and history, which are
 //! `Send`s) `Subscribe`; then broadcasts, replies, `Rules`, `Language` and
@@ -32,7 +43,9 @@
 //!
 //! Submodules: `events` (the vocabulary), `names` (name rules and
 //! uniqueness), `flood` (flood control), `addresses` (the `max_per_ip`
-//! counts), `history` (the last room lines and the time of day).
+//! counts), `history` (the last room lines and the time of day), `bans`,
+//! `operator` (the console's commands), `shared` (the changes for
+//! everyone, and how the room reaches the rest of itself).
 
 mod addresses;
 pub mod bans;
