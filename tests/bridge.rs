@@ -417,6 +417,19 @@ fn the_operator_s_commands_reach_members_of_other_servers() {
         assert_eq!(again.line(), refused);
         assert_eq!(again.line(), prompt);
     }
+    // A server that joins the room later learns the ban with the members.
+    let late = bridged(&redis, "t1", 2);
+    let mut newcomer = late.connect();
+    newcomer.expect_line(&prompt);
+    newcomer.send("mallory");
+    let refused = t.notice(
+        "name-banned",
+        &[
+            ("name", "mallory".into()),
+            ("how_long", how_long.as_str().into()),
+        ],
+    );
+    assert_eq!(newcomer.line(), refused);
 }
 
 #[test]

@@ -87,6 +87,51 @@ impl Room {
         self.bans = bans;
     }
 
+    /// Bridged: the bans in force, each with the whole minutes it has
+    /// left (`None`: until unbanned), for a server joining the room.
+    pub fn bans_in_force(&self) -> Vec<(BanTarget, Option<u64>, String)> {
+        let Some(now) = self.now else {
+            return Vec::new();
+        };
+        self.bans
+            .iter()
+            .filter(|ban| ban.until.is_none_or(|until| until > now))
+            .map(|ban| {
+                (
+                    ban.target.clone(),
+                    ban.minutes_left(now),
+                    ban.reason.clone(),
+                )
+            })
+            .collect()
+    }
+
+    /// Bridged, when catching up: a ban the room already had; kept with
+    /// the bans from this server's file (the same target: the later end).
+    pub fn adopt_ban(&mut self, target: BanTarget, minutes: Option<u64>, reason: String) {
+        let Some(now) = self.now else {
+            return;
+        };
+        let until = minutes.map(|m| now + Duration::from_secs(m.saturating_mul(60)));
+        let known = self.bans.iter().find(|ban| ban.target == target);
+        let keep = match known {
+            None => true,
+            Some(ban) => match (ban.until, until) {
+                (None, _) => false,
+                (Some(_), None) => true,
+                (Some(old), Some(new)) => new > old,
+            },
+        };
+        if keep {
+            self.bans.add(Ban {
+                target,
+                until,
+                reason,
+            });
+            self.bans_changed();
+        }
+    }
+
     /// A console command: `line` is what followed the `/`.
     pub(super) fn console_command(&mut self, line: &str) {
         let Some(now) = self.now else {

@@ -50,8 +50,13 @@ pub struct Present {
 pub enum Body {
     /// A server joins the room: the others answer with `Present`.
     Hello,
-    /// The members of the sender, as of the `Hello` of `to`.
-    Present { to: u64, members: Vec<Present> },
+    /// The members of the sender, as of the `Hello` of `to`, and the
+    /// bans in force (target, whole minutes left, reason).
+    Present {
+        to: u64,
+        members: Vec<Present>,
+        bans: Vec<(BanTarget, Option<u64>, String)>,
+    },
     /// The sender is closing: its members leave.
     Gone,
     /// The sender found that `server` stopped renewing its lease.
@@ -208,7 +213,7 @@ pub fn encode(server: u64, seq: u64, body: &Body) -> Vec<(&'static str, String)>
             put("k", "lost".into());
             put("t", format!("{server:016x}"));
         }
-        Body::Present { to, members } => {
+        Body::Present { to, members, bans } => {
             put("k", "present".into());
             put("t", format!("{to:016x}"));
             let list: Vec<String> = members
@@ -220,6 +225,14 @@ pub fn encode(server: u64, seq: u64, body: &Body) -> Vec<(&'static str, String)>
                 })
                 .collect();
             put("l", list.join("\n"));
+            let bans: Vec<String> = bans
+                .iter()
+                .map(|(target, minutes, reason)| {
+                    let minutes = minutes.map_or("-".into(), |m| m.to_string());
+                    format!("{target}\t{minutes}\t{reason}")
+                })
+                .collect();
+            put("bn", bans.join("\n"));
         }
         Body::Change { author, name, op } => {
             if let Some(author) = author {
@@ -337,6 +350,20 @@ pub fn decode(fields: &[(&[u8], &[u8])]) -> Option<Entry> {
                 .filter(|line| !line.is_empty())
                 .filter_map(parse_present)
                 .collect(),
+            bans: get("bn")
+                .unwrap_or_default()
+                .split('\n')
+                .filter_map(|line| {
+                    let mut parts = line.splitn(3, '\t');
+                    let target = BanTarget::parse(parts.next()?)?;
+                    let minutes = parts.next()?.parse().ok();
+                    Some((
+                        target,
+                        minutes,
+                        parts.next().unwrap_or_default().to_string(),
+                    ))
+                })
+                .collect(),
         },
         "join" => change(WireOp::Join {
             name: text("j")?,
@@ -452,10 +479,23 @@ mod tests {
                     silenced: false,
                 },
             ],
+            bans: vec![
+                (
+                    BanTarget::parse("mallory").unwrap(),
+                    Some(5),
+                    "spam\tand more".into(),
+                ),
+                (
+                    BanTarget::parse("192.0.2.0/24").unwrap(),
+                    None,
+                    String::new(),
+                ),
+            ],
         });
         round_trip(Body::Present {
             to: 5,
             members: vec![],
+            bans: vec![],
         });
         round_trip(change(WireOp::Join {
             name: "alice".into(),

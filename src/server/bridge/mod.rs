@@ -41,6 +41,7 @@ use entry::{Body, Entry, Global, Present, WireOp};
 use resp::RespConn;
 
 use super::clock::local_time_of;
+use crate::room::bans::BanTarget;
 use crate::room::{Author, Link, MemberId, Notice, Room, Shared, SharedOp};
 
 /// Poller keys of the two connections (clients count up from 3; the log
@@ -97,6 +98,8 @@ struct CatchUp {
     /// The live servers that have not answered; `None` until known.
     waiting_for: Option<HashSet<u64>>,
     answers: Vec<(u64, Vec<Present>)>,
+    /// The bans the answers carried.
+    bans: Vec<(BanTarget, Option<u64>, String)>,
     /// Servers whose hello came after this one's: they had no members at
     /// this one's hello, so they are not waited for (each waits only for
     /// servers that joined before it, so two starting at once do not wait
@@ -419,6 +422,7 @@ impl Bridge {
         self.catch_up = Some(CatchUp {
             waiting_for: None,
             answers: Vec::new(),
+            bans: Vec::new(),
             later: HashSet::new(),
             held: Vec::new(),
             deadline: now + self.lease + Duration::from_secs(1),
@@ -648,9 +652,10 @@ impl Bridge {
                     waiting.remove(&entry.server);
                 }
             }
-            if let Body::Present { to, members } = &entry.body {
+            if let Body::Present { to, members, bans } = &entry.body {
                 if *to == self.me {
                     catch_up.answers.push((entry.server, members.clone()));
+                    catch_up.bans.extend(bans.iter().cloned());
                     if let Some(waiting) = catch_up.waiting_for.as_mut() {
                         waiting.remove(&entry.server);
                     }
@@ -677,6 +682,9 @@ impl Bridge {
         };
         self.joined = true;
         let servers = catch_up.answers.len();
+        for (target, minutes, reason) in catch_up.bans {
+            room.adopt_ban(target, minutes, reason);
+        }
         for (server, present) in catch_up.answers {
             for member in present {
                 let id = room.allocate_member();
@@ -820,7 +828,8 @@ impl Bridge {
                 silenced,
             })
             .collect();
-        self.append(Body::Present { to, members });
+        let bans = room.bans_in_force();
+        self.append(Body::Present { to, members, bans });
     }
 
     fn forget_if_gone(&mut self, id: MemberId, room: &Room) {
