@@ -651,6 +651,52 @@ fn a_killed_server_s_members_are_lost_once_and_their_names_freed() {
 }
 
 #[test]
+fn a_broker_that_refuses_writes_refuses_lines_and_drops_none() {
+    const LEASE: u64 = 10;
+    let redis = Redis::start();
+    let a = bridged(&redis, "t1", LEASE);
+    let b = bridged(&redis, "t1", LEASE);
+    let t = Text::en();
+    let mut alice = a.join("alice");
+    let mut bob = join_seen(&b, "bob", &mut [&mut alice]);
+    // Out of memory: Redis refuses every write (noeviction is the
+    // default policy). Only A has something to write; B, which only
+    // reads, stays up (for less than the lease: then the leases cannot
+    // be renewed either).
+    assert_eq!(redis.command("CONFIG SET maxmemory 1"), "+OK");
+    alice.send("refused by the broker");
+    let down = t.notice("broker-down", &[]);
+    alice.expect_line(&down);
+    // While it refuses, what is typed is refused here, with a notice.
+    alice.send("while it refuses");
+    assert_eq!(alice.line(), t.notice("not-sent", &[]));
+    assert_eq!(redis.command("CONFIG SET maxmemory 0"), "+OK");
+    // The line the broker refused was kept and goes through now, once.
+    let back = t.notice("broker-back", &[]);
+    let seen = read_until(
+        &mut bob,
+        Instant::now() + TIMEOUT,
+        "alice's kept line",
+        |line| line == "alice: refused by the broker",
+    );
+    assert!(
+        !seen.iter().any(|line| line.contains("while it refuses")),
+        "{seen:#?}"
+    );
+    alice.expect_line(&back);
+    alice.send("after");
+    let seen = read_until(&mut bob, Instant::now() + TIMEOUT, "alice's line", |line| {
+        line == "alice: after"
+    });
+    assert!(
+        !seen
+            .iter()
+            .any(|line| line.contains("refused by the broker")),
+        "the kept line came twice: {seen:#?}"
+    );
+}
+
+#[test]
 fn a_short_broker_outage_loses_nothing_and_nobody() {
     const LEASE: u64 = 10;
     let mut redis = Redis::start();

@@ -90,6 +90,24 @@ impl Redis {
         &self.dir
     }
 
+    /// Sends one inline command (words without spaces in them) on a fresh
+    /// connection and returns the first line of the reply.
+    pub fn command(&self, command: &str) -> String {
+        let timeout = Duration::from_secs(5);
+        let stream =
+            TcpStream::connect_timeout(&self.addr(), timeout).expect("connect to the test Redis");
+        stream.set_read_timeout(Some(timeout)).expect("timeout");
+        let mut writer = stream.try_clone().expect("clone");
+        writer
+            .write_all(format!("{command}\r\n").as_bytes())
+            .expect("send the command");
+        let mut line = String::new();
+        BufReader::new(stream)
+            .read_line(&mut line)
+            .expect("the reply");
+        line.trim_end().to_string()
+    }
+
     pub fn is_running(&mut self) -> bool {
         match self.child.as_mut() {
             Some(child) => matches!(child.try_wait(), Ok(None)),

@@ -90,6 +90,9 @@ enum Reply {
     Alive(Vec<u64>),
     /// `MGET` of the leases of these servers, once in the room.
     Renewal(Vec<u64>),
+    /// The `PING` after what a (re)connection sends first: everything
+    /// before it was taken, so the room may send again.
+    Ready,
 }
 
 /// Joining the room: waiting for every live server's `present`.
@@ -354,42 +357,38 @@ impl Bridge {
                 .transpose()?
                 == Some(true)
         {
-            self.on_connected(now, room);
+            self.on_connected(now);
         }
         let mut frames = std::mem::take(&mut self.frames);
         let result = match key {
             WRITER => self.writer.as_mut().map(|c| c.read(&mut frames)),
             _ => self.reader.as_mut().map(|c| c.read(&mut frames)),
         };
-        let outcome = result.unwrap_or(Ok(()));
+        let mut outcome = result.unwrap_or(Ok(()));
         for frame in frames.drain(..) {
-            if key == WRITER {
-                self.on_writer_reply(frame, now, room);
+            let handled = if key == WRITER {
+                self.on_writer_reply(frame, now, room)
             } else {
-                self.on_reader_reply(frame, now, room);
+                self.on_reader_reply(frame, now, room)
+            };
+            if handled.is_err() {
+                outcome = handled;
+                break;
             }
         }
+        frames.clear();
         self.frames = frames;
         outcome
     }
 
     /// Both connections made: join the room, or resume.
-    fn on_connected(&mut self, now: Instant, room: &mut Room) {
+    fn on_connected(&mut self, now: Instant) {
         self.connected = true;
-        self.backoff = FIRST_BACKOFF;
-        self.outage_logged = false;
-        self.log(
-            "log-broker-connected",
-            vec![
-                ("addr", self.broker.clone()),
-                ("room", self.room_name.clone()),
-            ],
-        );
         self.renew(now);
         if self.joined {
             self.resend_outbox();
             self.read_next();
-            self.set_link(room, Link::Up);
+            self.send_ready();
             return;
         }
         // Never sent again, so outside the sequence (which entries sent
@@ -428,7 +427,18 @@ impl Bridge {
             deadline: now + self.lease + Duration::from_secs(1),
         });
         self.resend_outbox();
-        self.set_link(room, Link::Up);
+        self.send_ready();
+    }
+
+    /// Asks for a sign that what was sent so far was taken: until then,
+    /// after an outage, the room still refuses lines (a broker that
+    /// accepts connections but refuses writes does not make members hear
+    /// "back" and "down" in turn).
+    fn send_ready(&mut self) {
+        if let Some(writer) = self.writer.as_mut() {
+            writer.command(&[b"PING"]);
+            self.replies.push_back(Reply::Ready);
+        }
     }
 
     fn resend_outbox(&mut self) {
@@ -503,19 +513,43 @@ impl Bridge {
         self.reading = true;
     }
 
-    fn on_writer_reply(&mut self, frame: OwnedFrame, now: Instant, room: &mut Room) {
+    /// A reply on the writer. `Err` when the broker refused an append:
+    /// the entry stays to be sent again, after a reconnection with
+    /// backoff, and meanwhile members are told and lines refused, rather
+    /// than the line dropped.
+    fn on_writer_reply(
+        &mut self,
+        frame: OwnedFrame,
+        now: Instant,
+        room: &mut Room,
+    ) -> io::Result<()> {
         let Some(reply) = self.replies.pop_front() else {
-            return;
+            return Ok(());
         };
         if let OwnedFrame::Error(error) = &frame {
             let error = error.clone();
             self.log(
                 "log-broker-refused",
-                vec![("addr", self.broker.clone()), ("error", error)],
+                vec![("addr", self.broker.clone()), ("error", error.clone())],
             );
+            if matches!(reply, Reply::Append(_) | Reply::Joining) {
+                return Err(io::Error::other(error));
+            }
         }
         match reply {
             Reply::Ignore => {}
+            Reply::Ready => {
+                self.backoff = FIRST_BACKOFF;
+                self.outage_logged = false;
+                self.log(
+                    "log-broker-connected",
+                    vec![
+                        ("addr", self.broker.clone()),
+                        ("room", self.room_name.clone()),
+                    ],
+                );
+                self.set_link(room, Link::Up);
+            }
             Reply::Append(seq) => {
                 if self.outbox.front().is_some_and(|(front, _)| *front == seq) {
                     self.outbox.pop_front();
@@ -564,6 +598,7 @@ impl Bridge {
                 }
             }
         }
+        Ok(())
     }
 
     /// The answer to joining: the servers listed, the tail (for the
@@ -622,8 +657,22 @@ impl Bridge {
         }
     }
 
-    fn on_reader_reply(&mut self, frame: OwnedFrame, now: Instant, room: &mut Room) {
+    /// A reply on the reader; `Err` when the broker refused the read (it
+    /// would refuse it again at once: reconnect with backoff instead).
+    fn on_reader_reply(
+        &mut self,
+        frame: OwnedFrame,
+        now: Instant,
+        room: &mut Room,
+    ) -> io::Result<()> {
         self.reading = false;
+        if let OwnedFrame::Error(error) = &frame {
+            self.log(
+                "log-broker-refused",
+                vec![("addr", self.broker.clone()), ("error", error.clone())],
+            );
+            return Err(io::Error::other(error.clone()));
+        }
         // `[[stream, [[id, [field, value, ...]], ...]]]`, or nil after the
         // block time.
         for stream in array(&frame) {
@@ -642,6 +691,7 @@ impl Bridge {
         }
         self.finish_catch_up_if_done(now, room, false);
         self.read_next();
+        Ok(())
     }
 
     fn on_entry(&mut self, entry: Entry, now: Instant, room: &mut Room) {
