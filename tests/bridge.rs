@@ -550,6 +550,32 @@ fn private_messages_whois_and_ignore_work_across_servers() {
         "not alice's whois: {line:?}"
     );
     assert_eq!(bob.line(), t.named("whois-here", "alice"));
+    // The language a member of another server reads is known there too:
+    // the change goes round before bob's next line.
+    bob.send("/lang zh-CN");
+    let _lang_set = bob.line();
+    bob.send("in Chinese now");
+    assert_eq!(alice.line(), "bob: in Chinese now");
+    assert_eq!(carol.line(), "bob: in Chinese now");
+    alice.send("/whois bob");
+    let chinese = t.tr("language-name", &[("tag", "zh-CN".into())]);
+    let whois = t.pattern(
+        "whois",
+        &[
+            ("name", "bob".into()),
+            ("language", chinese.as_str().into()),
+        ],
+        &["in_room", "idle"],
+    );
+    let line = alice.line();
+    assert!(
+        line.strip_prefix("* ")
+            .is_some_and(|text| whois.matches(text)),
+        "bob reads Chinese: {line:?}"
+    );
+    assert_eq!(alice.line(), t.named("whois-here", "bob"));
+    bob.send("/lang en");
+    let _lang_set = bob.line();
 
     // bob, on B, ignores alice, on A: neither her lines nor her private
     // messages reach him; carol still gets her lines.

@@ -156,6 +156,8 @@ struct Member {
     last_line_at: Instant,
     /// Set by `/away`: the reason, perhaps empty.
     away: Option<String>,
+    /// What it reads, for `/whois`.
+    lang: Lang,
     /// What the fan-out skips for it: `/mute` and `/ignore`.
     rules: SkipRules,
     /// Inside a `/query`: whom its plain lines go to.
@@ -164,6 +166,18 @@ struct Member {
     reply_to: Option<MemberId>,
     /// Muted by the operator: it reads, but its lines are refused.
     silenced: bool,
+}
+
+/// What a server joining the room learns of a member already there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberInfo {
+    pub name: String,
+    pub ip: IpAddr,
+    /// Set by `/away`: the reason, perhaps empty.
+    pub away: Option<String>,
+    /// Muted by the operator.
+    pub silenced: bool,
+    pub lang: Lang,
 }
 
 /// The room's state.
@@ -207,11 +221,12 @@ pub struct Room {
 }
 
 impl Member {
-    fn new(conn: Option<ConnId>, ip: IpAddr, name: String, now: Instant) -> Member {
+    fn new(conn: Option<ConnId>, ip: IpAddr, name: String, lang: Lang, now: Instant) -> Member {
         Member {
             conn,
             ip,
             name,
+            lang,
             pacer: Pacer::default(),
             joined_at: now,
             last_line_at: now,
@@ -286,12 +301,21 @@ impl Room {
 
     /// Bridged: the members this server carries (also those whose
     /// departure is on its way), with what another server needs to know
-    /// of them: name, address, away, muted by the operator.
-    pub fn own_members(&self) -> Vec<(MemberId, String, IpAddr, Option<String>, bool)> {
+    /// of them.
+    pub fn own_members(&self) -> Vec<(MemberId, MemberInfo)> {
         self.members
             .iter()
             .filter(|(id, state)| state.conn.is_some() || self.departing_here(**id))
-            .map(|(&id, m)| (id, m.name.clone(), m.ip, m.away.clone(), m.silenced))
+            .map(|(&id, m)| {
+                let info = MemberInfo {
+                    name: m.name.clone(),
+                    ip: m.ip,
+                    away: m.away.clone(),
+                    silenced: m.silenced,
+                    lang: m.lang,
+                };
+                (id, info)
+            })
             .collect()
     }
 
@@ -302,22 +326,15 @@ impl Room {
 
     /// Bridged, when catching up: a member of another server already in
     /// the room, taken in without a join notice.
-    pub fn adopt(
-        &mut self,
-        member: MemberId,
-        name: &str,
-        ip: IpAddr,
-        away: Option<String>,
-        silenced: bool,
-    ) {
-        if self.members.contains_key(&member) || self.names.check(name, None).is_err() {
+    pub fn adopt(&mut self, member: MemberId, info: MemberInfo) {
+        if self.members.contains_key(&member) || self.names.check(&info.name, None).is_err() {
             return;
         }
         let now = self.now.unwrap_or_else(Instant::now);
-        self.names.claim(name, member);
-        let mut state = Member::new(None, ip, name.to_string(), now);
-        state.away = away;
-        state.silenced = silenced;
+        self.names.claim(&info.name, member);
+        let mut state = Member::new(None, info.ip, info.name, info.lang, now);
+        state.away = info.away;
+        state.silenced = info.silenced;
         self.members.insert(member, state);
     }
 
@@ -336,6 +353,8 @@ impl Room {
             Link::Up => self
                 .events
                 .push_back(RoomEvent::Publish(Shared { author, op })),
+            // Only for `/whois`: not worth a refusal.
+            Link::Down if matches!(op, SharedOp::Language { .. }) => {}
             Link::Down if matches!(op, SharedOp::Leave { .. }) => {
                 self.events
                     .push_back(RoomEvent::Publish(Shared { author, op }));
@@ -388,8 +407,8 @@ impl Room {
             }
             return;
         };
-        if let SharedOp::Join { name, ip } = op {
-            self.apply_join(member, name, ip);
+        if let SharedOp::Join { name, ip, lang } = op {
+            self.apply_join(member, name, ip, lang);
             return;
         }
         let Some(state) = self.members.get_mut(&member) else {
@@ -434,6 +453,7 @@ impl Room {
                 }
             }
             SharedOp::Leave { reason } => self.depart(member, reason),
+            SharedOp::Language { lang } => state.lang = lang,
             SharedOp::Admin { .. }
             | SharedOp::Kick { .. }
             | SharedOp::Silence { .. }
@@ -573,7 +593,11 @@ impl Room {
     pub fn set_language(&mut self, conn: ConnId, lang: Lang) {
         if let Some(connection) = self.connections.get_mut(&conn) {
             connection.lang = lang;
+            let member = connection.member;
             self.events.push_back(RoomEvent::Language { conn, lang });
+            if let Some(member) = member {
+                self.commit(Author::Member(member), SharedOp::Language { lang });
+            }
         }
     }
 
@@ -858,14 +882,14 @@ impl Room {
         if let Some(connection) = self.connections.get_mut(&conn) {
             connection.joining = Some(member);
             self.joining.insert(member, conn);
-            let ip = connection.ip;
-            self.commit(Author::Member(member), SharedOp::Join { name, ip });
+            let (ip, lang) = (connection.ip, connection.lang);
+            self.commit(Author::Member(member), SharedOp::Join { name, ip, lang });
         }
     }
 
     /// A join comes back (or, standalone, is made): the name is checked
     /// again against everyone who joined before, on every server.
-    fn apply_join(&mut self, member: MemberId, raw: String, ip: IpAddr) {
+    fn apply_join(&mut self, member: MemberId, raw: String, ip: IpAddr, lang: Lang) {
         let conn = self.joining.remove(&member);
         let abandoned = self.abandoned.remove(&member);
         let now = self.now.unwrap_or_else(Instant::now);
@@ -899,7 +923,7 @@ impl Room {
             connection.member = Some(member);
         }
         self.members
-            .insert(member, Member::new(conn, ip, name.clone(), now));
+            .insert(member, Member::new(conn, ip, name.clone(), lang, now));
         if let Some(conn) = conn {
             self.welcome(conn, member, &name, others);
         }
@@ -1322,10 +1346,7 @@ impl Room {
             return;
         };
         let now = self.now.unwrap_or(state.last_line_at);
-        let lang = state
-            .conn
-            .and_then(|conn| self.connections.get(&conn))
-            .map_or(self.config.lang, |c| c.lang);
+        let lang = state.lang;
         let notice = Notice::Whois {
             name,
             in_room: now.saturating_duration_since(state.joined_at),

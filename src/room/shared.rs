@@ -9,6 +9,7 @@ use std::net::IpAddr;
 
 use super::bans::BanTarget;
 use super::events::{LeaveReason, MemberId};
+use crate::i18n::Lang;
 
 /// Who did it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,10 +32,17 @@ pub struct Shared {
 /// checked again when carried out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SharedOp {
-    /// The author, a new member id, asks to join under `name`.
+    /// The author, a new member id, asks to join under `name`; it reads
+    /// `lang` (for `/whois`).
     Join {
         name: String,
         ip: IpAddr,
+        lang: Lang,
+    },
+    /// The member now reads `lang` (for `/whois`; what it receives is its
+    /// own server's business).
+    Language {
+        lang: Lang,
     },
     Say {
         text: String,

@@ -11,8 +11,9 @@
 
 use std::net::IpAddr;
 
+use crate::i18n::Lang;
 use crate::room::bans::BanTarget;
-use crate::room::{LeaveReason, MemberId, SharedOp};
+use crate::room::{LeaveReason, MemberId, MemberInfo, SharedOp};
 
 /// A member as every server names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -39,10 +40,7 @@ impl Global {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Present {
     pub number: u64,
-    pub name: String,
-    pub ip: IpAddr,
-    pub away: Option<String>,
-    pub silenced: bool,
+    pub info: MemberInfo,
 }
 
 /// What an entry says.
@@ -77,6 +75,10 @@ pub enum WireOp {
     Join {
         name: String,
         ip: IpAddr,
+        lang: Lang,
+    },
+    Language {
+        lang: Lang,
     },
     Say {
         text: String,
@@ -131,7 +133,8 @@ impl WireOp {
     /// `op` with every member named by `global`.
     pub fn from_shared(op: SharedOp, global: impl Fn(MemberId) -> Global) -> WireOp {
         match op {
-            SharedOp::Join { name, ip } => WireOp::Join { name, ip },
+            SharedOp::Join { name, ip, lang } => WireOp::Join { name, ip, lang },
+            SharedOp::Language { lang } => WireOp::Language { lang },
             SharedOp::Say { text } => WireOp::Say { text },
             SharedOp::Action { text } => WireOp::Action { text },
             SharedOp::Private { to, to_name, text } => WireOp::Private {
@@ -168,7 +171,8 @@ impl WireOp {
     /// them is not (it left, or joined before this server caught up).
     pub fn into_shared(self, local: impl Fn(Global) -> Option<MemberId>) -> Option<SharedOp> {
         Some(match self {
-            WireOp::Join { name, ip } => SharedOp::Join { name, ip },
+            WireOp::Join { name, ip, lang } => SharedOp::Join { name, ip, lang },
+            WireOp::Language { lang } => SharedOp::Language { lang },
             WireOp::Say { text } => SharedOp::Say { text },
             WireOp::Action { text } => SharedOp::Action { text },
             WireOp::Private { to, to_name, text } => SharedOp::Private {
@@ -219,9 +223,14 @@ pub fn encode(server: u64, seq: u64, body: &Body) -> Vec<(&'static str, String)>
             let list: Vec<String> = members
                 .iter()
                 .map(|m| {
-                    let away = m.away.as_ref().map_or("-".into(), |a| format!("+{a}"));
-                    let silenced = if m.silenced { "1" } else { "0" };
-                    format!("{}\t{}\t{}\t{away}\t{silenced}", m.number, m.name, m.ip)
+                    let info = &m.info;
+                    let away = info.away.as_ref().map_or("-".into(), |a| format!("+{a}"));
+                    let silenced = if info.silenced { "1" } else { "0" };
+                    let lang = info.lang.tag();
+                    format!(
+                        "{}\t{}\t{}\t{silenced}\t{lang}\t{away}",
+                        m.number, info.name, info.ip
+                    )
                 })
                 .collect();
             put("l", list.join("\n"));
@@ -242,10 +251,15 @@ pub fn encode(server: u64, seq: u64, body: &Body) -> Vec<(&'static str, String)>
                 put("n", name.clone());
             }
             match op {
-                WireOp::Join { name, ip } => {
+                WireOp::Join { name, ip, lang } => {
                     put("k", "join".into());
                     put("j", name.clone());
                     put("a", ip.to_string());
+                    put("g", lang.tag().into());
+                }
+                WireOp::Language { lang } => {
+                    put("k", "lang".into());
+                    put("g", lang.tag().into());
                 }
                 WireOp::Say { text } => {
                     put("k", "say".into());
@@ -368,6 +382,10 @@ pub fn decode(fields: &[(&[u8], &[u8])]) -> Option<Entry> {
         "join" => change(WireOp::Join {
             name: text("j")?,
             ip: get("a")?.parse().ok()?,
+            lang: Lang::parse(get("g")?)?,
+        }),
+        "lang" => change(WireOp::Language {
+            lang: Lang::parse(get("g")?)?,
         }),
         "say" => change(WireOp::Say { text: text("t")? }),
         "act" => change(WireOp::Action { text: text("t")? }),
@@ -413,21 +431,26 @@ pub fn decode(fields: &[(&[u8], &[u8])]) -> Option<Entry> {
 }
 
 fn parse_present(line: &str) -> Option<Present> {
-    let mut parts = line.split('\t');
+    // The away reason, free text, comes last.
+    let mut parts = line.splitn(6, '\t');
     let number = parts.next()?.parse().ok()?;
     let name = parts.next()?.to_string();
     let ip = parts.next()?.parse().ok()?;
+    let silenced = parts.next()? == "1";
+    let lang = Lang::parse(parts.next()?)?;
     let away = match parts.next()? {
         "-" => None,
         away => Some(away.strip_prefix('+').unwrap_or(away).to_string()),
     };
-    let silenced = parts.next()? == "1";
     Some(Present {
         number,
-        name,
-        ip,
-        away,
-        silenced,
+        info: MemberInfo {
+            name,
+            ip,
+            away,
+            silenced,
+            lang,
+        },
     })
 }
 
@@ -466,17 +489,23 @@ mod tests {
             members: vec![
                 Present {
                     number: 1,
-                    name: "alice".into(),
-                    ip: "192.0.2.1".parse().unwrap(),
-                    away: Some(String::new()),
-                    silenced: true,
+                    info: MemberInfo {
+                        name: "alice".into(),
+                        ip: "192.0.2.1".parse().unwrap(),
+                        away: Some("at\tlunch".into()),
+                        silenced: true,
+                        lang: Lang::parse("zh-CN").unwrap(),
+                    },
                 },
                 Present {
                     number: 2,
-                    name: "bob".into(),
-                    ip: "::1".parse().unwrap(),
-                    away: None,
-                    silenced: false,
+                    info: MemberInfo {
+                        name: "bob".into(),
+                        ip: "::1".parse().unwrap(),
+                        away: None,
+                        silenced: false,
+                        lang: Lang::EN,
+                    },
                 },
             ],
             bans: vec![
@@ -500,7 +529,9 @@ mod tests {
         round_trip(change(WireOp::Join {
             name: "alice".into(),
             ip: "127.0.0.1".parse().unwrap(),
+            lang: Lang::parse("zh-CN").unwrap(),
         }));
+        round_trip(change(WireOp::Language { lang: Lang::EN }));
         round_trip(change(WireOp::Say {
             text: "hi: a=b".into(),
         }));
@@ -571,6 +602,11 @@ mod tests {
         assert_eq!(
             decode(&[(b"s", b"1"), (b"q", b"1"), (b"k", b"join"), (b"j", b"x")]),
             None
+        );
+        assert_eq!(
+            decode(&[(b"s", b"1"), (b"q", b"1"), (b"k", b"lang"), (b"g", b"xx")]),
+            None,
+            "an unknown language"
         );
     }
 }

@@ -738,7 +738,7 @@ impl Bridge {
         for (server, present) in catch_up.answers {
             for member in present {
                 let id = room.allocate_member();
-                room.adopt(id, &member.name, member.ip, member.away, member.silenced);
+                room.adopt(id, member.info);
                 if room.has_member(id) {
                     let global = Global {
                         server,
@@ -785,7 +785,7 @@ impl Bridge {
                     let own: Vec<MemberId> = room
                         .own_members()
                         .into_iter()
-                        .map(|(id, ..)| id)
+                        .map(|(id, _)| id)
                         .filter(|id| !self.globals.contains_key(id))
                         .collect();
                     for id in own {
@@ -869,14 +869,8 @@ impl Bridge {
         let members = room
             .own_members()
             .into_iter()
-            .filter(|(id, ..)| !self.globals.contains_key(id))
-            .map(|(id, name, ip, away, silenced)| Present {
-                number: id.0,
-                name,
-                ip,
-                away,
-                silenced,
-            })
+            .filter(|(id, _)| !self.globals.contains_key(id))
+            .map(|(id, info)| Present { number: id.0, info })
             .collect();
         let bans = room.bans_in_force();
         self.append(Body::Present { to, members, bans });
