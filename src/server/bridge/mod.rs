@@ -384,6 +384,11 @@ impl Bridge {
     /// Both connections made: join the room, or resume.
     fn on_connected(&mut self, now: Instant) {
         self.connected = true;
+        // Joining, the room's answer follows; resuming, the broker's
+        // taking writes again (`Reply::Ready`) is what counts.
+        if !self.joined {
+            self.log_connected();
+        }
         self.renew(now);
         if self.joined {
             self.resend_outbox();
@@ -428,6 +433,16 @@ impl Bridge {
         });
         self.resend_outbox();
         self.send_ready();
+    }
+
+    fn log_connected(&mut self) {
+        self.log(
+            "log-broker-connected",
+            vec![
+                ("addr", self.broker.clone()),
+                ("room", self.room_name.clone()),
+            ],
+        );
     }
 
     /// Asks for a sign that what was sent so far was taken: until then,
@@ -541,13 +556,9 @@ impl Bridge {
             Reply::Ready => {
                 self.backoff = FIRST_BACKOFF;
                 self.outage_logged = false;
-                self.log(
-                    "log-broker-connected",
-                    vec![
-                        ("addr", self.broker.clone()),
-                        ("room", self.room_name.clone()),
-                    ],
-                );
+                if self.joined {
+                    self.log_connected();
+                }
                 self.set_link(room, Link::Up);
             }
             Reply::Append(seq) => {
