@@ -127,12 +127,6 @@ struct Connection {
     timestamps: bool,
     /// Set from its welcome on.
     member: Option<MemberId>,
-    /// Bridged: the id its join was published under, until the join comes
-    /// back from the broker.
-    joining: Option<MemberId>,
-    /// Lines that arrived while its join was on its way: taken up again
-    /// once it is answered, in order.
-    waiting: VecDeque<String>,
 }
 
 /// Lines kept for a connection whose join is on its way to the broker;
@@ -212,6 +206,10 @@ pub struct Room {
     /// Bridged: the connections whose join is on its way, by the id it
     /// was published under.
     joining: HashMap<MemberId, ConnId>,
+    /// The same connections, with the lines that arrived while the join
+    /// was on its way: taken up again once it is answered, in order. Kept
+    /// apart from `Connection`, which every idle member has.
+    waiting: HashMap<ConnId, VecDeque<String>>,
     /// Bridged: joins on their way whose connection closed meanwhile; if
     /// the join is accepted, the member leaves at once.
     abandoned: HashSet<MemberId>,
@@ -258,6 +256,7 @@ impl Room {
             local: LocalTime::default(),
             link: Link::Standalone,
             joining: HashMap::new(),
+            waiting: HashMap::new(),
             abandoned: HashSet::new(),
             departing: HashSet::new(),
         }
@@ -524,8 +523,6 @@ impl Room {
             lang: self.config.lang,
             timestamps: self.config.timestamps,
             member: None,
-            joining: None,
-            waiting: VecDeque::new(),
         };
         if self.closed {
             self.events.push_back(RoomEvent::Close { conn });
@@ -565,15 +562,15 @@ impl Room {
             return;
         }
         self.note_time(now);
-        let Some(connection) = self.connections.get_mut(&conn) else {
-            return;
-        };
-        if connection.joining.is_some() {
-            if connection.waiting.len() < MAX_WAITING_LINES {
-                connection.waiting.push_back(raw.to_string());
+        if let Some(waiting) = self.waiting.get_mut(&conn) {
+            if waiting.len() < MAX_WAITING_LINES {
+                waiting.push_back(raw.to_string());
             }
             return;
         }
+        let Some(connection) = self.connections.get(&conn) else {
+            return;
+        };
         match connection.member {
             None => self.choose_name(conn, raw, now),
             Some(member) => self.member_line(member, raw, now),
@@ -608,10 +605,6 @@ impl Room {
             return;
         };
         let Some(member) = connection.member else {
-            if let Some(joining) = connection.joining {
-                self.joining.remove(&joining);
-                self.abandoned.insert(joining);
-            }
             self.close(conn);
             return;
         };
@@ -803,6 +796,14 @@ impl Room {
         let Some(connection) = self.connections.remove(&conn) else {
             return;
         };
+        // A join on its way: if it is accepted, the member leaves at once.
+        if self.waiting.remove(&conn).is_some() {
+            let joining = self.joining.iter().find(|(_, c)| **c == conn);
+            if let Some((&member, _)) = joining {
+                self.joining.remove(&member);
+                self.abandoned.insert(member);
+            }
+        }
         self.timers.cancel(RoomTimer::NameDeadline(conn));
         self.addresses.release(connection.ip);
         if connection.member.is_some() {
@@ -879,10 +880,10 @@ impl Room {
         }
         self.timers.cancel(RoomTimer::NameDeadline(conn));
         let member = self.allocate_member();
-        if let Some(connection) = self.connections.get_mut(&conn) {
-            connection.joining = Some(member);
-            self.joining.insert(member, conn);
+        if let Some(connection) = self.connections.get(&conn) {
             let (ip, lang) = (connection.ip, connection.lang);
+            self.joining.insert(member, conn);
+            self.waiting.insert(conn, VecDeque::new());
             self.commit(Author::Member(member), SharedOp::Join { name, ip, lang });
         }
     }
@@ -891,6 +892,9 @@ impl Room {
     /// again against everyone who joined before, on every server.
     fn apply_join(&mut self, member: MemberId, raw: String, ip: IpAddr, lang: Lang) {
         let conn = self.joining.remove(&member);
+        let waiting = conn
+            .and_then(|conn| self.waiting.remove(&conn))
+            .unwrap_or_default();
         let abandoned = self.abandoned.remove(&member);
         let now = self.now.unwrap_or_else(Instant::now);
         let refused = match self.names.check(&raw, None) {
@@ -902,16 +906,13 @@ impl Room {
         };
         if let Some(notice) = refused {
             if let Some(conn) = conn {
-                if let Some(connection) = self.connections.get_mut(&conn) {
-                    connection.joining = None;
-                }
                 if let Some(timeout) = self.config.name_timeout {
                     self.timers
                         .set(RoomTimer::NameDeadline(conn), now + timeout);
                 }
                 self.send(conn, notice);
                 self.send(conn, Notice::NamePrompt);
-                self.take_up_waiting(conn, now);
+                self.take_up(conn, waiting, now);
             }
             return;
         }
@@ -919,7 +920,6 @@ impl Room {
         let others = self.members.len();
         self.names.claim(&name, member);
         if let Some(connection) = conn.and_then(|conn| self.connections.get_mut(&conn)) {
-            connection.joining = None;
             connection.member = Some(member);
         }
         self.members
@@ -944,19 +944,14 @@ impl Room {
             );
         }
         if let Some(conn) = conn {
-            self.take_up_waiting(conn, now);
+            self.take_up(conn, waiting, now);
         }
     }
 
-    /// The lines `conn` sent while its join was on its way, in order.
-    fn take_up_waiting(&mut self, conn: ConnId, now: Instant) {
-        while let Some(connection) = self.connections.get_mut(&conn) {
-            if connection.joining.is_some() {
-                return;
-            }
-            let Some(line) = connection.waiting.pop_front() else {
-                return;
-            };
+    /// The lines `conn` sent while its join was on its way, in order (a
+    /// line that asks for a name again makes the rest wait again).
+    fn take_up(&mut self, conn: ConnId, lines: VecDeque<String>, now: Instant) {
+        for line in lines {
             self.line(conn, &line, now);
         }
     }
