@@ -227,7 +227,7 @@ impl Bridge {
     /// for answers.
     pub fn next_deadline(&self) -> Option<Instant> {
         let catch_up = self.catch_up.as_ref().map(|c| c.deadline);
-        let renew = self.connected.then_some(self.renew_at);
+        let renew = (self.connected && !self.closing).then_some(self.renew_at);
         [self.retry_at, catch_up, renew, self.recheck_at]
             .into_iter()
             .flatten()
@@ -928,7 +928,8 @@ impl Bridge {
         if self.catch_up.as_ref().is_some_and(|c| c.deadline <= now) {
             self.finish_catch_up_if_done(now, room, true);
         }
-        if self.connected && self.renew_at <= now {
+        // Closing, the lease was deleted: renewing would bring it back.
+        if self.connected && !self.closing && self.renew_at <= now {
             self.renew(now);
         }
     }
