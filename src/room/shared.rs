@@ -29,9 +29,11 @@ pub struct Shared {
 /// The changes, each already checked by the server that made it (flood
 /// control, an operator's mute, the name rules against what it knew);
 /// what can have changed since (a name taken meanwhile, a member gone) is
-/// checked again when carried out.
+/// checked again when carried out. `M` names the members it refers to:
+/// the room's `MemberId`s, or on the broker's stream ids every server
+/// knows (`map_members` turns one into the other).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SharedOp {
+pub enum SharedOp<M = MemberId> {
     /// The author, a new member id, asks to join under `name`; it reads
     /// `lang` (for `/whois`).
     Join {
@@ -53,7 +55,7 @@ pub enum SharedOp {
     /// `to_name` is what the sender typed, for telling it the member is
     /// gone.
     Private {
-        to: MemberId,
+        to: M,
         to_name: String,
         text: String,
     },
@@ -73,11 +75,11 @@ pub enum SharedOp {
         text: String,
     },
     Kick {
-        target: MemberId,
+        target: M,
         reason: String,
     },
     Silence {
-        target: MemberId,
+        target: M,
         on: bool,
     },
     Ban {
@@ -88,6 +90,47 @@ pub enum SharedOp {
     Unban {
         target: BanTarget,
     },
+}
+
+impl<M> SharedOp<M> {
+    /// The same change with its members named by `map`; `None` when `map`
+    /// knows one of them not (it left, or joined before this server caught
+    /// up).
+    pub fn map_members<N>(self, mut map: impl FnMut(M) -> Option<N>) -> Option<SharedOp<N>> {
+        Some(match self {
+            SharedOp::Private { to, to_name, text } => SharedOp::Private {
+                to: map(to)?,
+                to_name,
+                text,
+            },
+            SharedOp::Kick { target, reason } => SharedOp::Kick {
+                target: map(target)?,
+                reason,
+            },
+            SharedOp::Silence { target, on } => SharedOp::Silence {
+                target: map(target)?,
+                on,
+            },
+            SharedOp::Join { name, ip, lang } => SharedOp::Join { name, ip, lang },
+            SharedOp::Language { lang } => SharedOp::Language { lang },
+            SharedOp::Say { text } => SharedOp::Say { text },
+            SharedOp::Action { text } => SharedOp::Action { text },
+            SharedOp::Rename { name } => SharedOp::Rename { name },
+            SharedOp::Away { reason } => SharedOp::Away { reason },
+            SharedOp::Leave { reason } => SharedOp::Leave { reason },
+            SharedOp::Admin { text } => SharedOp::Admin { text },
+            SharedOp::Ban {
+                targets,
+                minutes,
+                reason,
+            } => SharedOp::Ban {
+                targets,
+                minutes,
+                reason,
+            },
+            SharedOp::Unban { target } => SharedOp::Unban { target },
+        })
+    }
 }
 
 /// How the room reaches the rest of itself.
@@ -187,12 +230,8 @@ mod tests {
                             None => continue,
                         },
                     };
-                    let op = match shared.op.clone() {
-                        SharedOp::Private { to, to_name, text } => match map(server, to) {
-                            Some(to) => SharedOp::Private { to, to_name, text },
-                            None => continue,
-                        },
-                        op => op,
+                    let Some(op) = shared.op.clone().map_members(|id| map(server, id)) else {
+                        continue;
                     };
                     server.room.apply(author, op);
                     server.drain(index, &mut next);

@@ -9,11 +9,9 @@
 //! twice and skipped by it) and `k` (the kind). Texts are already cleaned
 //! (no control characters), so tabs and newlines can separate list items.
 
-use std::net::IpAddr;
-
 use crate::i18n::Lang;
 use crate::room::bans::BanTarget;
-use crate::room::{LeaveReason, MemberId, MemberInfo, SharedOp};
+use crate::room::{LeaveReason, MemberInfo, SharedOp};
 
 /// A member as every server names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -69,57 +67,8 @@ pub enum Body {
     },
 }
 
-/// A `SharedOp` with its members named as `Global`s.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum WireOp {
-    Join {
-        name: String,
-        ip: IpAddr,
-        lang: Lang,
-    },
-    Language {
-        lang: Lang,
-    },
-    Say {
-        text: String,
-    },
-    Action {
-        text: String,
-    },
-    Private {
-        to: Global,
-        to_name: String,
-        text: String,
-    },
-    Rename {
-        name: String,
-    },
-    Away {
-        reason: Option<String>,
-    },
-    Leave {
-        reason: LeaveReason,
-    },
-    Admin {
-        text: String,
-    },
-    Kick {
-        target: Global,
-        reason: String,
-    },
-    Silence {
-        target: Global,
-        on: bool,
-    },
-    Ban {
-        targets: Vec<BanTarget>,
-        minutes: Option<u64>,
-        reason: String,
-    },
-    Unban {
-        target: BanTarget,
-    },
-}
+/// A change as the stream carries it: members named as `Global`s.
+pub type WireOp = SharedOp<Global>;
 
 /// An entry read back.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,83 +76,6 @@ pub struct Entry {
     pub server: u64,
     pub seq: u64,
     pub body: Body,
-}
-
-impl WireOp {
-    /// `op` with every member named by `global`.
-    pub fn from_shared(op: SharedOp, global: impl Fn(MemberId) -> Global) -> WireOp {
-        match op {
-            SharedOp::Join { name, ip, lang } => WireOp::Join { name, ip, lang },
-            SharedOp::Language { lang } => WireOp::Language { lang },
-            SharedOp::Say { text } => WireOp::Say { text },
-            SharedOp::Action { text } => WireOp::Action { text },
-            SharedOp::Private { to, to_name, text } => WireOp::Private {
-                to: global(to),
-                to_name,
-                text,
-            },
-            SharedOp::Rename { name } => WireOp::Rename { name },
-            SharedOp::Away { reason } => WireOp::Away { reason },
-            SharedOp::Leave { reason } => WireOp::Leave { reason },
-            SharedOp::Admin { text } => WireOp::Admin { text },
-            SharedOp::Kick { target, reason } => WireOp::Kick {
-                target: global(target),
-                reason,
-            },
-            SharedOp::Silence { target, on } => WireOp::Silence {
-                target: global(target),
-                on,
-            },
-            SharedOp::Ban {
-                targets,
-                minutes,
-                reason,
-            } => WireOp::Ban {
-                targets,
-                minutes,
-                reason,
-            },
-            SharedOp::Unban { target } => WireOp::Unban { target },
-        }
-    }
-
-    /// The op with members as the room knows them; `None` when one of
-    /// them is not (it left, or joined before this server caught up).
-    pub fn into_shared(self, local: impl Fn(Global) -> Option<MemberId>) -> Option<SharedOp> {
-        Some(match self {
-            WireOp::Join { name, ip, lang } => SharedOp::Join { name, ip, lang },
-            WireOp::Language { lang } => SharedOp::Language { lang },
-            WireOp::Say { text } => SharedOp::Say { text },
-            WireOp::Action { text } => SharedOp::Action { text },
-            WireOp::Private { to, to_name, text } => SharedOp::Private {
-                to: local(to)?,
-                to_name,
-                text,
-            },
-            WireOp::Rename { name } => SharedOp::Rename { name },
-            WireOp::Away { reason } => SharedOp::Away { reason },
-            WireOp::Leave { reason } => SharedOp::Leave { reason },
-            WireOp::Admin { text } => SharedOp::Admin { text },
-            WireOp::Kick { target, reason } => SharedOp::Kick {
-                target: local(target)?,
-                reason,
-            },
-            WireOp::Silence { target, on } => SharedOp::Silence {
-                target: local(target)?,
-                on,
-            },
-            WireOp::Ban {
-                targets,
-                minutes,
-                reason,
-            } => SharedOp::Ban {
-                targets,
-                minutes,
-                reason,
-            },
-            WireOp::Unban { target } => SharedOp::Unban { target },
-        })
-    }
 }
 
 /// The field list of an entry: `(name, value)` pairs for `XADD`.
@@ -251,41 +123,41 @@ pub fn encode(server: u64, seq: u64, body: &Body) -> Vec<(&'static str, String)>
                 put("n", name.clone());
             }
             match op {
-                WireOp::Join { name, ip, lang } => {
+                SharedOp::Join { name, ip, lang } => {
                     put("k", "join".into());
                     put("j", name.clone());
                     put("a", ip.to_string());
                     put("g", lang.tag().into());
                 }
-                WireOp::Language { lang } => {
+                SharedOp::Language { lang } => {
                     put("k", "lang".into());
                     put("g", lang.tag().into());
                 }
-                WireOp::Say { text } => {
+                SharedOp::Say { text } => {
                     put("k", "say".into());
                     put("t", text.clone());
                 }
-                WireOp::Action { text } => {
+                SharedOp::Action { text } => {
                     put("k", "act".into());
                     put("t", text.clone());
                 }
-                WireOp::Private { to, to_name, text } => {
+                SharedOp::Private { to, to_name, text } => {
                     put("k", "msg".into());
                     put("o", to.to_field());
                     put("j", to_name.clone());
                     put("t", text.clone());
                 }
-                WireOp::Rename { name } => {
+                SharedOp::Rename { name } => {
                     put("k", "nick".into());
                     put("j", name.clone());
                 }
-                WireOp::Away { reason } => {
+                SharedOp::Away { reason } => {
                     put("k", "away".into());
                     if let Some(reason) = reason {
                         put("t", reason.clone());
                     }
                 }
-                WireOp::Leave { reason } => {
+                SharedOp::Leave { reason } => {
                     put("k", "leave".into());
                     let code = match reason {
                         LeaveReason::Quit => "quit",
@@ -300,21 +172,21 @@ pub fn encode(server: u64, seq: u64, body: &Body) -> Vec<(&'static str, String)>
                         put("t", reason.clone());
                     }
                 }
-                WireOp::Admin { text } => {
+                SharedOp::Admin { text } => {
                     put("k", "admin".into());
                     put("t", text.clone());
                 }
-                WireOp::Kick { target, reason } => {
+                SharedOp::Kick { target, reason } => {
                     put("k", "kick".into());
                     put("o", target.to_field());
                     put("t", reason.clone());
                 }
-                WireOp::Silence { target, on } => {
+                SharedOp::Silence { target, on } => {
                     put("k", "silence".into());
                     put("o", target.to_field());
                     put("on", if *on { "1" } else { "0" }.into());
                 }
-                WireOp::Ban {
+                SharedOp::Ban {
                     targets,
                     minutes,
                     reason,
@@ -325,7 +197,7 @@ pub fn encode(server: u64, seq: u64, body: &Body) -> Vec<(&'static str, String)>
                     put("min", minutes.map_or("-".into(), |m| m.to_string()));
                     put("t", reason.clone());
                 }
-                WireOp::Unban { target } => {
+                SharedOp::Unban { target } => {
                     put("k", "unban".into());
                     put("b", target.to_string());
                 }
@@ -379,24 +251,24 @@ pub fn decode(fields: &[(&[u8], &[u8])]) -> Option<Entry> {
                 })
                 .collect(),
         },
-        "join" => change(WireOp::Join {
+        "join" => change(SharedOp::Join {
             name: text("j")?,
             ip: get("a")?.parse().ok()?,
             lang: Lang::parse(get("g")?)?,
         }),
-        "lang" => change(WireOp::Language {
+        "lang" => change(SharedOp::Language {
             lang: Lang::parse(get("g")?)?,
         }),
-        "say" => change(WireOp::Say { text: text("t")? }),
-        "act" => change(WireOp::Action { text: text("t")? }),
-        "msg" => change(WireOp::Private {
+        "say" => change(SharedOp::Say { text: text("t")? }),
+        "act" => change(SharedOp::Action { text: text("t")? }),
+        "msg" => change(SharedOp::Private {
             to: Global::parse(get("o")?)?,
             to_name: text("j")?,
             text: text("t")?,
         }),
-        "nick" => change(WireOp::Rename { name: text("j")? }),
-        "away" => change(WireOp::Away { reason: text("t") }),
-        "leave" => change(WireOp::Leave {
+        "nick" => change(SharedOp::Rename { name: text("j")? }),
+        "away" => change(SharedOp::Away { reason: text("t") }),
+        "leave" => change(SharedOp::Leave {
             reason: match get("r")? {
                 "quit" => LeaveReason::Quit,
                 "slow" => LeaveReason::TooSlow,
@@ -408,21 +280,21 @@ pub fn decode(fields: &[(&[u8], &[u8])]) -> Option<Entry> {
                 _ => LeaveReason::Lost,
             },
         }),
-        "admin" => change(WireOp::Admin { text: text("t")? }),
-        "kick" => change(WireOp::Kick {
+        "admin" => change(SharedOp::Admin { text: text("t")? }),
+        "kick" => change(SharedOp::Kick {
             target: Global::parse(get("o")?)?,
             reason: text("t").unwrap_or_default(),
         }),
-        "silence" => change(WireOp::Silence {
+        "silence" => change(SharedOp::Silence {
             target: Global::parse(get("o")?)?,
             on: get("on")? == "1",
         }),
-        "ban" => change(WireOp::Ban {
+        "ban" => change(SharedOp::Ban {
             targets: get("b")?.split('\n').filter_map(BanTarget::parse).collect(),
             minutes: get("min").and_then(|m| m.parse().ok()),
             reason: text("t").unwrap_or_default(),
         }),
-        "unban" => change(WireOp::Unban {
+        "unban" => change(SharedOp::Unban {
             target: BanTarget::parse(get("b")?)?,
         }),
         _ => return None,
@@ -526,26 +398,26 @@ mod tests {
             members: vec![],
             bans: vec![],
         });
-        round_trip(change(WireOp::Join {
+        round_trip(change(SharedOp::Join {
             name: "alice".into(),
             ip: "127.0.0.1".parse().unwrap(),
             lang: Lang::parse("zh-CN").unwrap(),
         }));
-        round_trip(change(WireOp::Language { lang: Lang::EN }));
-        round_trip(change(WireOp::Say {
+        round_trip(change(SharedOp::Language { lang: Lang::EN }));
+        round_trip(change(SharedOp::Say {
             text: "hi: a=b".into(),
         }));
-        round_trip(change(WireOp::Action {
+        round_trip(change(SharedOp::Action {
             text: "waves".into(),
         }));
-        round_trip(change(WireOp::Private {
+        round_trip(change(SharedOp::Private {
             to: member,
             to_name: "bob".into(),
             text: "psst".into(),
         }));
-        round_trip(change(WireOp::Rename { name: "al".into() }));
-        round_trip(change(WireOp::Away { reason: None }));
-        round_trip(change(WireOp::Away {
+        round_trip(change(SharedOp::Rename { name: "al".into() }));
+        round_trip(change(SharedOp::Away { reason: None }));
+        round_trip(change(SharedOp::Away {
             reason: Some("lunch".into()),
         }));
         for reason in [
@@ -558,24 +430,24 @@ mod tests {
                 reason: "spam".into(),
             },
         ] {
-            round_trip(change(WireOp::Leave { reason }));
+            round_trip(change(SharedOp::Leave { reason }));
         }
         round_trip(Body::Change {
             author: None,
             name: None,
-            op: WireOp::Admin {
+            op: SharedOp::Admin {
                 text: "hello".into(),
             },
         });
-        round_trip(change(WireOp::Kick {
+        round_trip(change(SharedOp::Kick {
             target: member,
             reason: String::new(),
         }));
-        round_trip(change(WireOp::Silence {
+        round_trip(change(SharedOp::Silence {
             target: member,
             on: true,
         }));
-        round_trip(change(WireOp::Ban {
+        round_trip(change(SharedOp::Ban {
             targets: vec![
                 BanTarget::parse("mallory").unwrap(),
                 BanTarget::parse("192.0.2.0/24").unwrap(),
@@ -583,7 +455,7 @@ mod tests {
             minutes: Some(30),
             reason: "spam".into(),
         }));
-        round_trip(change(WireOp::Unban {
+        round_trip(change(SharedOp::Unban {
             target: BanTarget::parse("mallory").unwrap(),
         }));
     }

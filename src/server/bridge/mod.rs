@@ -37,7 +37,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use polling::{Event, Poller};
 use redis_protocol::resp2::types::OwnedFrame;
 
-use entry::{Body, Entry, Global, Present, WireOp};
+use entry::{Body, Entry, Global, Present};
 use resp::RespConn;
 
 use super::clock::local_time_of;
@@ -273,8 +273,10 @@ impl Bridge {
         };
         let globals = &self.globals;
         let me = self.me;
-        let op = WireOp::from_shared(shared.op, |id| global_of(globals, me, id));
-        self.append(Body::Change { author, name, op });
+        let op = shared.op.map_members(|id| Some(global_of(globals, me, id)));
+        if let Some(op) = op {
+            self.append(Body::Change { author, name, op });
+        }
     }
 
     /// Queues an entry; written at once when connected and in the room,
@@ -633,9 +635,9 @@ impl Bridge {
                 continue;
             };
             let notice = match (op, name) {
-                (WireOp::Say { text }, Some(from)) => Notice::Chat { from, text },
-                (WireOp::Action { text }, Some(from)) => Notice::Action { from, text },
-                (WireOp::Admin { text }, _) => Notice::Admin { text },
+                (SharedOp::Say { text }, Some(from)) => Notice::Chat { from, text },
+                (SharedOp::Action { text }, Some(from)) => Notice::Action { from, text },
+                (SharedOp::Admin { text }, _) => Notice::Admin { text },
                 _ => continue,
             };
             history.push((id_millis(&id), notice));
@@ -830,7 +832,7 @@ impl Bridge {
                             server: entry.server,
                             number,
                         };
-                        if matches!(op, WireOp::Join { .. }) {
+                        if matches!(op, SharedOp::Join { .. }) {
                             let id = room.allocate_member();
                             self.members.insert(global, id);
                             self.globals.insert(id, global);
@@ -852,7 +854,7 @@ impl Bridge {
                         members.get(&g).copied()
                     }
                 };
-                let Some(op) = op.into_shared(local) else {
+                let Some(op) = op.map_members(local) else {
                     return;
                 };
                 let touches: Vec<MemberId> = match (&author, &op) {
