@@ -344,9 +344,9 @@ impl Room {
     }
 
     /// Makes a change: at once when standalone, else published (and
-    /// carried out when it comes back), or refused while the broker is out
-    /// of reach.
-    fn commit(&mut self, author: Author, op: SharedOp) {
+    /// carried out when it comes back), or refused, with a notice to its
+    /// author, while the broker is out of reach. `false` when refused.
+    fn commit(&mut self, author: Author, op: SharedOp) -> bool {
         match self.link {
             Link::Standalone => self.apply(author, op),
             Link::Up => self
@@ -358,11 +358,15 @@ impl Room {
                 self.events
                     .push_back(RoomEvent::Publish(Shared { author, op }));
             }
-            Link::Down => match author {
-                Author::Member(member) => self.tell_member(member, Notice::NotSent),
-                Author::Console => self.events.push_back(RoomEvent::Console(Notice::NotSent)),
-            },
+            Link::Down => {
+                match author {
+                    Author::Member(member) => self.tell_member(member, Notice::NotSent),
+                    Author::Console => self.events.push_back(RoomEvent::Console(Notice::NotSent)),
+                }
+                return false;
+            }
         }
+        true
     }
 
     /// Sends to `member` if this server carries it.
@@ -1123,7 +1127,9 @@ impl Room {
                 let reason = Some(reason.unwrap_or_default().to_string());
                 self.commit(Author::Member(member), SharedOp::Away { reason });
             }
-            Command::Back => self.commit(Author::Member(member), SharedOp::Away { reason: None }),
+            Command::Back => {
+                self.commit(Author::Member(member), SharedOp::Away { reason: None });
+            }
             Command::Whois(None) => self.usage(conn, Usage::Whois),
             Command::Whois(Some(name)) => self.whois(conn, name),
             Command::Motd => {

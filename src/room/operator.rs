@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use super::bans::{Ban, BanTarget, Bans};
 use super::{
-    Author, BanRow, ConsoleUsage, LeaveReason, Link, MemberId, Notice, OperatorRow, Room,
-    RoomEvent, SharedOp,
+    Author, BanRow, ConsoleUsage, LeaveReason, MemberId, Notice, OperatorRow, Room, RoomEvent,
+    SharedOp,
 };
 use crate::protocol::sanitize;
 
@@ -151,18 +151,13 @@ impl Room {
                 };
                 let reason = sanitize(reason);
                 let name = self.name_of_member(member);
-                if self.link == Link::Down {
-                    self.reply(Notice::NotSent);
-                    return;
+                let kick = SharedOp::Kick {
+                    target: member,
+                    reason,
+                };
+                if self.commit(Author::Console, kick) {
+                    self.reply(Notice::ConsoleKicked { name });
                 }
-                self.commit(
-                    Author::Console,
-                    SharedOp::Kick {
-                        target: member,
-                        reason,
-                    },
-                );
-                self.reply(Notice::ConsoleKicked { name });
             }
             ConsoleCommand::Ban {
                 target,
@@ -173,12 +168,9 @@ impl Room {
                 let target = text.to_string();
                 let found = BanTarget::parse(text).filter(|t| self.bans.contains(t));
                 if let Some(found) = found {
-                    if self.link == Link::Down {
-                        self.reply(Notice::NotSent);
-                        return;
+                    if self.commit(Author::Console, SharedOp::Unban { target: found }) {
+                        self.reply(Notice::ConsoleUnbanned { target });
                     }
-                    self.commit(Author::Console, SharedOp::Unban { target: found });
-                    self.reply(Notice::ConsoleUnbanned { target });
                 } else {
                     self.reply(Notice::ConsoleNotBanned { target });
                 }
@@ -286,10 +278,6 @@ impl Room {
                 .filter(|address| !address.is_loopback());
             targets.extend(address);
         }
-        if self.link == Link::Down {
-            self.reply(Notice::NotSent);
-            return;
-        }
         // Counted before: bridged, the ban is carried out when it comes
         // back from the broker.
         let probe = Bans::new(
@@ -310,20 +298,19 @@ impl Room {
                     || probe.on_address(state.ip, now).is_some()
             })
             .count();
-        self.commit(
-            Author::Console,
-            SharedOp::Ban {
-                targets,
-                minutes,
-                reason: reason.to_string(),
-            },
-        );
-        let target = target.to_string();
-        self.reply(Notice::ConsoleBanned {
-            target,
+        let ban = SharedOp::Ban {
+            targets,
             minutes,
-            kicked,
-        });
+            reason: reason.to_string(),
+        };
+        if self.commit(Author::Console, ban) {
+            let target = target.to_string();
+            self.reply(Notice::ConsoleBanned {
+                target,
+                minutes,
+                kicked,
+            });
+        }
     }
 
     /// A ban comes back (or, standalone, is made): it is added, and
@@ -369,11 +356,9 @@ impl Room {
             return;
         };
         let name = self.name_of_member(member);
-        if self.link == Link::Down {
-            self.reply(Notice::NotSent);
+        if !self.commit(Author::Console, SharedOp::Silence { target: member, on }) {
             return;
         }
-        self.commit(Author::Console, SharedOp::Silence { target: member, on });
         if on {
             self.reply(Notice::ConsoleMuted { name });
         } else {

@@ -354,6 +354,24 @@ mod tests {
     }
 
     #[test]
+    fn while_the_broker_is_out_of_reach_the_operator_is_refused_too() {
+        let mut servers = [Server::new(), Server::new()];
+        join(&mut servers, 0, 1, "alice");
+        settle(&mut servers);
+        servers[0].room.set_link(Link::Down);
+        drain(&mut servers[0].room);
+        for command in ["/kick alice", "/mute alice", "/ban alice 5", "/say hello"] {
+            servers[0].room.admin_line(command);
+            let events = drain(&mut servers[0].room);
+            assert_eq!(
+                events,
+                [RoomEvent::Console(Notice::NotSent)],
+                "{command}: refused, and not reported as done"
+            );
+        }
+    }
+
+    #[test]
     fn a_connection_that_closes_before_its_join_comes_back_leaves_at_once() {
         let mut servers = [Server::new(), Server::new()];
         join(&mut servers, 0, 1, "alice");
