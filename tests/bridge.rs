@@ -8,14 +8,14 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::fs::File;
-use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::net::{Ipv4Addr, TcpListener};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use common::redis::Redis;
-use common::{settings_file, temp_dir, LineStream, Peer, Server, Text, SERVER, TIMEOUT};
+use common::{settings_file, temp_dir, Peer, Server, Text, SERVER, TIMEOUT};
 
 /// The settings of a bridged server: loopback, any port, no flood control.
 fn bridge_settings(url: &str, room: &str, lease_secs: u64) -> String {
@@ -26,11 +26,8 @@ fn bridge_settings(url: &str, room: &str, lease_secs: u64) -> String {
 }
 
 /// Runs the server with `--config config` (in English, stdout piped, a
-/// console pipe) and waits for the `server-listening` line. Unlike
-/// `Server::spawn`, it looks for that very message, so the broker's
-/// address in a log line before it is never taken for the server's.
+/// console pipe) and waits for the `server-listening` line.
 fn spawn_server(config: &Path, stderr: Stdio) -> Server {
-    let t = Text::en();
     let config = config.to_str().expect("utf-8 path");
     let mut command = Command::new(SERVER);
     command
@@ -38,30 +35,7 @@ fn spawn_server(config: &Path, stderr: Stdio) -> Server {
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(stderr);
-    let mut child = command.spawn().expect("spawn chatroom-server");
-    let mut log = LineStream::new(child.stdout.take().expect("server stdout"));
-    let stdin = child.stdin.take();
-    let listening = t.pattern("server-listening", &[], &["addr"]);
-    let addr: SocketAddr = loop {
-        let Some(line) = log.next_line() else {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("server exited before listening; log: {:#?}", log.seen());
-        };
-        if let Some(addr) = listening
-            .captures(&line)
-            .and_then(|found| found[0].parse().ok())
-        {
-            break addr;
-        }
-    };
-    Server {
-        child,
-        addr,
-        stdin,
-        log,
-        lang: "en".to_string(),
-    }
+    Server::spawn(command)
 }
 
 /// A server of room `room` on `redis`, once it logged `log-room-joined`
@@ -144,6 +118,21 @@ fn is_any_leave(line: &str) -> bool {
 
 /// Reads lines until one for which `is` holds, within `deadline`;
 /// returns every line read, that one last.
+/// `peer` asks `/whois NAME` and gets it (reading `lang`, if given; not
+/// away).
+fn expect_whois(peer: &mut Peer, name: &str, lang: Option<&str>) {
+    let t = Text::en();
+    peer.send(&format!("/whois {name}"));
+    let whois = t.whois(name, lang);
+    let line = peer.line();
+    assert!(
+        line.strip_prefix("* ")
+            .is_some_and(|text| whois.matches(text)),
+        "not {name}'s whois (reading {lang:?}): {line:?}"
+    );
+    assert_eq!(peer.line(), t.named("whois-here", name));
+}
+
 fn read_until(
     peer: &mut Peer,
     deadline: Instant,
@@ -524,32 +513,8 @@ fn private_messages_whois_and_ignore_work_across_servers() {
     assert_eq!(alice.line(), t.named("no-such-member", "zed"));
 
     // /whois of a member of the other server.
-    alice.send("/whois bob");
-    let whois = t.pattern(
-        "whois",
-        &[("name", "bob".into())],
-        &["in_room", "idle", "language"],
-    );
-    let line = alice.line();
-    assert!(
-        line.strip_prefix("* ")
-            .is_some_and(|text| whois.matches(text)),
-        "not bob's whois: {line:?}"
-    );
-    assert_eq!(alice.line(), t.named("whois-here", "bob"));
-    bob.send("/whois alice");
-    let whois = t.pattern(
-        "whois",
-        &[("name", "alice".into())],
-        &["in_room", "idle", "language"],
-    );
-    let line = bob.line();
-    assert!(
-        line.strip_prefix("* ")
-            .is_some_and(|text| whois.matches(text)),
-        "not alice's whois: {line:?}"
-    );
-    assert_eq!(bob.line(), t.named("whois-here", "alice"));
+    expect_whois(&mut alice, "bob", None);
+    expect_whois(&mut bob, "alice", None);
     // The language a member of another server reads is known there too:
     // the change goes round before bob's next line.
     bob.send("/lang zh-CN");
@@ -557,23 +522,7 @@ fn private_messages_whois_and_ignore_work_across_servers() {
     bob.send("in Chinese now");
     assert_eq!(alice.line(), "bob: in Chinese now");
     assert_eq!(carol.line(), "bob: in Chinese now");
-    alice.send("/whois bob");
-    let chinese = t.tr("language-name", &[("tag", "zh-CN".into())]);
-    let whois = t.pattern(
-        "whois",
-        &[
-            ("name", "bob".into()),
-            ("language", chinese.as_str().into()),
-        ],
-        &["in_room", "idle"],
-    );
-    let line = alice.line();
-    assert!(
-        line.strip_prefix("* ")
-            .is_some_and(|text| whois.matches(text)),
-        "bob reads Chinese: {line:?}"
-    );
-    assert_eq!(alice.line(), t.named("whois-here", "bob"));
+    expect_whois(&mut alice, "bob", Some("zh-CN"));
     bob.send("/lang en");
     let _lang_set = bob.line();
 

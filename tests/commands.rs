@@ -321,13 +321,8 @@ fn whois_gives_time_in_the_room_idle_time_away_and_language() {
         bob.expect_welcome("bob");
         alice.expect_line(&t.joined("bob"));
         alice.send("/whois BOB");
-        let language = t.tr("language-name", &[("tag", "zh-CN".into())]);
         let first = alice.line();
-        let whois = t.pattern(
-            "whois",
-            &[("name", "bob".into()), ("language", language.into())],
-            &["in_room", "idle"],
-        );
+        let whois = t.whois("bob", Some("zh-CN"));
         let found = first
             .strip_prefix("* ")
             .and_then(|text| whois.captures(text))

@@ -157,6 +157,27 @@ impl Text {
         self.localizer.pattern(id, args, open)
     }
 
+    /// The first line of `/whois NAME`, its times left open, and its
+    /// language too unless given (a tag, `zh-CN`); match it against a
+    /// line less its `* `.
+    pub fn whois(&self, name: &str, lang: Option<&str>) -> Pattern {
+        match lang {
+            Some(tag) => {
+                let language = self.tr("language-name", &[("tag", tag.into())]);
+                self.pattern(
+                    "whois",
+                    &[("name", name.into()), ("language", language.into())],
+                    &["in_room", "idle"],
+                )
+            }
+            None => self.pattern(
+                "whois",
+                &[("name", name.into())],
+                &["in_room", "idle", "language"],
+            ),
+        }
+    }
+
     /// Whether `line` is the notice `id` with `args` and any number for
     /// the argument `number` (a count the test does not know).
     pub fn is_notice_with_number(
@@ -401,9 +422,21 @@ impl Server {
         let stdout = child.stdout.take().expect("server stdout");
         let stdin = child.stdin.take();
         let mut log = LineStream::new(stdout);
+        // That very message, in whichever language the settings chose: an
+        // address in another line before it (a broker's) is never taken
+        // for the server's.
+        let listening: Vec<_> = chatroom::i18n::AVAILABLE
+            .iter()
+            .map(|tag| Text::new(tag).pattern("server-listening", &[], &["addr"]))
+            .collect();
         let addr = loop {
-            let line = log.next_line().expect("server exited before listening");
-            if let Some(addr) = line.split_whitespace().find_map(|word| word.parse().ok()) {
+            let Some(line) = log.next_line() else {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("server exited before listening; log: {:#?}", log.seen());
+            };
+            let found = listening.iter().find_map(|pattern| pattern.captures(&line));
+            if let Some(addr) = found.and_then(|found| found[0].parse().ok()) {
                 break addr;
             }
         };
