@@ -396,14 +396,7 @@ fn the_operator_s_commands_reach_members_of_other_servers() {
     again.expect_line(&prompt);
     for name in ["mallory", "MALLORY"] {
         again.send(name);
-        let refused = t.notice(
-            "name-banned",
-            &[
-                ("name", name.into()),
-                ("how_long", how_long.as_str().into()),
-            ],
-        );
-        assert_eq!(again.line(), refused);
+        assert_eq!(again.line(), t.name_banned(name, 30));
         assert_eq!(again.line(), prompt);
     }
     // A server that joins the room later learns the ban with the members.
@@ -411,14 +404,7 @@ fn the_operator_s_commands_reach_members_of_other_servers() {
     let mut newcomer = late.connect();
     newcomer.expect_line(&prompt);
     newcomer.send("mallory");
-    let refused = t.notice(
-        "name-banned",
-        &[
-            ("name", "mallory".into()),
-            ("how_long", how_long.as_str().into()),
-        ],
-    );
-    assert_eq!(newcomer.line(), refused);
+    assert_eq!(newcomer.line(), t.name_banned("mallory", 30));
 }
 
 #[test]

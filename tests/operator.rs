@@ -88,14 +88,7 @@ fn a_ban_keeps_the_name_out_and_unban_lets_it_in() {
     again.line();
     for name in ["mallory", "ＭＡＬＬＯＲＹ"] {
         again.send(name);
-        let expected = t.notice(
-            "name-banned",
-            &[
-                ("name", name.into()),
-                ("how_long", how_long.as_str().into()),
-            ],
-        );
-        assert_eq!(again.line(), expected);
+        assert_eq!(again.line(), t.name_banned(name, 30));
         assert_eq!(again.line(), t.notice("name-prompt", &[]));
     }
     server.console("/bans");
@@ -245,14 +238,7 @@ fn bans_survive_a_restart_and_a_bad_file_is_refused() {
     guest.line();
     guest.line();
     guest.send("mallory");
-    let how_long = t.tr("ban-minutes", &[("n", 60.into())]);
-    assert_eq!(
-        guest.line(),
-        t.notice(
-            "name-banned",
-            &[("name", "mallory".into()), ("how_long", how_long.into())]
-        )
-    );
+    assert_eq!(guest.line(), t.name_banned("mallory", 60));
     drop(server);
 
     std::fs::write(&bans, "name\tmallory\n").expect("write");

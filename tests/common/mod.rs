@@ -157,6 +157,15 @@ impl Text {
         self.localizer.pattern(id, args, open)
     }
 
+    /// `name` refused at the prompt while a ban of `minutes` lasts.
+    pub fn name_banned(&self, name: &str, minutes: u64) -> String {
+        let how_long = self.tr("ban-minutes", &[("n", minutes.into())]);
+        self.notice(
+            "name-banned",
+            &[("name", name.into()), ("how_long", how_long.into())],
+        )
+    }
+
     /// The first line of `/whois NAME`, its times left open, and its
     /// language too unless given (a tag, `zh-CN`); match it against a
     /// line less its `* `.
