@@ -369,9 +369,9 @@ impl Bridge {
         let mut outcome = result.unwrap_or(Ok(()));
         for frame in frames.drain(..) {
             let handled = if key == WRITER {
-                self.on_writer_reply(frame, now, room)
+                self.on_writer_reply(frame, room)
             } else {
-                self.on_reader_reply(frame, now, room)
+                self.on_reader_reply(frame, room)
             };
             if handled.is_err() {
                 outcome = handled;
@@ -534,12 +534,7 @@ impl Bridge {
     /// the entry stays to be sent again, after a reconnection with
     /// backoff, and meanwhile members are told and lines refused, rather
     /// than the line dropped.
-    fn on_writer_reply(
-        &mut self,
-        frame: OwnedFrame,
-        now: Instant,
-        room: &mut Room,
-    ) -> io::Result<()> {
+    fn on_writer_reply(&mut self, frame: OwnedFrame, room: &mut Room) -> io::Result<()> {
         let Some(reply) = self.replies.pop_front() else {
             return Ok(());
         };
@@ -568,7 +563,7 @@ impl Bridge {
                     self.outbox.pop_front();
                 }
             }
-            Reply::Joining => self.on_joining(frame, now, room),
+            Reply::Joining => self.on_joining(frame, room),
             Reply::Alive(servers) => {
                 let live: HashSet<u64> = servers
                     .iter()
@@ -597,7 +592,7 @@ impl Bridge {
                             .collect(),
                     );
                 }
-                self.finish_catch_up_if_done(now, room, false);
+                self.finish_catch_up_if_done(room, false);
             }
             Reply::Renewal(servers) => {
                 let gone: Vec<u64> = servers
@@ -616,7 +611,7 @@ impl Bridge {
 
     /// The answer to joining: the servers listed, the tail (for the
     /// history), the hello's id (where reading starts).
-    fn on_joining(&mut self, frame: OwnedFrame, now: Instant, room: &mut Room) {
+    fn on_joining(&mut self, frame: OwnedFrame, room: &mut Room) {
         let parts = array(&frame);
         let (Some(servers), Some(tail), Some(hello)) = (parts.first(), parts.get(1), parts.get(2))
         else {
@@ -658,7 +653,7 @@ impl Bridge {
             if let Some(catch_up) = self.catch_up.as_mut() {
                 catch_up.waiting_for = Some(HashSet::new());
             }
-            self.finish_catch_up_if_done(now, room, false);
+            self.finish_catch_up_if_done(room, false);
             return;
         }
         let keys: Vec<String> = others.iter().map(|&s| self.alive_key(s)).collect();
@@ -672,12 +667,7 @@ impl Bridge {
 
     /// A reply on the reader; `Err` when the broker refused the read (it
     /// would refuse it again at once: reconnect with backoff instead).
-    fn on_reader_reply(
-        &mut self,
-        frame: OwnedFrame,
-        now: Instant,
-        room: &mut Room,
-    ) -> io::Result<()> {
+    fn on_reader_reply(&mut self, frame: OwnedFrame, room: &mut Room) -> io::Result<()> {
         self.reading = false;
         if let OwnedFrame::Error(error) = &frame {
             self.log(
@@ -698,16 +688,16 @@ impl Bridge {
                 };
                 self.last_id = Some(id);
                 if let Some(entry) = entry::decode(&fields) {
-                    self.on_entry(entry, now, room);
+                    self.on_entry(entry, room);
                 }
             }
         }
-        self.finish_catch_up_if_done(now, room, false);
+        self.finish_catch_up_if_done(room, false);
         self.read_next();
         Ok(())
     }
 
-    fn on_entry(&mut self, entry: Entry, now: Instant, room: &mut Room) {
+    fn on_entry(&mut self, entry: Entry, room: &mut Room) {
         if let Some(catch_up) = self.catch_up.as_mut() {
             if entry.body == Body::Hello {
                 catch_up.later.insert(entry.server);
@@ -727,12 +717,12 @@ impl Bridge {
             catch_up.held.push(entry);
             return;
         }
-        self.carry_out(entry, now, room);
+        self.carry_out(entry, room);
     }
 
     /// Once every live server answered (or at the deadline): their members
     /// are taken in, then what was held is carried out.
-    fn finish_catch_up_if_done(&mut self, now: Instant, room: &mut Room, deadline: bool) {
+    fn finish_catch_up_if_done(&mut self, room: &mut Room, deadline: bool) {
         let done = self
             .catch_up
             .as_ref()
@@ -771,12 +761,12 @@ impl Bridge {
             ],
         );
         for entry in catch_up.held {
-            self.carry_out(entry, now, room);
+            self.carry_out(entry, room);
         }
     }
 
     /// One entry of the stream, in order, on a server in the room.
-    fn carry_out(&mut self, entry: Entry, _now: Instant, room: &mut Room) {
+    fn carry_out(&mut self, entry: Entry, room: &mut Room) {
         if entry.body == Body::Hello {
             if entry.server != self.me {
                 self.answer_hello(entry.server, room);
@@ -795,12 +785,8 @@ impl Bridge {
             Body::Lost { server } => {
                 if server == self.me {
                     self.log("log-server-declared-lost", vec![]);
-                    let own: Vec<MemberId> = room
-                        .own_members()
-                        .into_iter()
-                        .map(|(id, _)| id)
-                        .filter(|id| !self.globals.contains_key(id))
-                        .collect();
+                    let own: Vec<MemberId> =
+                        room.own_members().into_iter().map(|(id, _)| id).collect();
                     for id in own {
                         room.apply(
                             Author::Member(id),
@@ -857,21 +843,24 @@ impl Bridge {
                 let Some(op) = op.map_members(local) else {
                     return;
                 };
-                let touches: Vec<MemberId> = match (&author, &op) {
-                    (_, SharedOp::Kick { target, .. }) => vec![*target],
-                    (Author::Member(id), _) => vec![*id],
-                    _ => Vec::new(),
+                // Who may be gone once it is carried out: a refused join,
+                // a leave, a kick; a ban, anyone.
+                let may_go = match (&author, &op) {
+                    (_, SharedOp::Kick { target, .. }) => Some(*target),
+                    (Author::Member(id), SharedOp::Join { .. } | SharedOp::Leave { .. }) => {
+                        Some(*id)
+                    }
+                    _ => None,
                 };
                 let ban = matches!(op, SharedOp::Ban { .. });
                 room.apply(author, op);
-                for id in touches {
+                if let Some(id) = may_go {
                     self.forget_if_gone(id, room);
                 }
                 if ban {
-                    let ids: Vec<MemberId> = self.globals.keys().copied().collect();
-                    for id in ids {
-                        self.forget_if_gone(id, room);
-                    }
+                    let room = &*room;
+                    self.globals.retain(|id, _| room.has_member(*id));
+                    self.members.retain(|_, id| room.has_member(*id));
                 }
             }
         }
@@ -882,7 +871,6 @@ impl Bridge {
         let members = room
             .own_members()
             .into_iter()
-            .filter(|(id, _)| !self.globals.contains_key(id))
             .map(|(id, info)| Present { number: id.0, info })
             .collect();
         let bans = room.bans_in_force();
@@ -928,7 +916,7 @@ impl Bridge {
             }
         }
         if self.catch_up.as_ref().is_some_and(|c| c.deadline <= now) {
-            self.finish_catch_up_if_done(now, room, true);
+            self.finish_catch_up_if_done(room, true);
         }
         // Closing, the lease was deleted: renewing would bring it back.
         if self.connected && !self.closing && self.renew_at <= now {
