@@ -304,7 +304,7 @@ impl Room {
     pub fn own_members(&self) -> Vec<(MemberId, MemberInfo)> {
         self.members
             .iter()
-            .filter(|(id, state)| state.conn.is_some() || self.departing_here(**id))
+            .filter(|(id, state)| state.conn.is_some() || self.departing.contains(*id))
             .map(|(&id, m)| {
                 let info = MemberInfo {
                     name: m.name.clone(),
@@ -316,11 +316,6 @@ impl Room {
                 (id, info)
             })
             .collect()
-    }
-
-    /// A member of this server closed here whose leave is not back yet.
-    fn departing_here(&self, member: MemberId) -> bool {
-        self.departing.contains(&member)
     }
 
     /// Bridged, when catching up: a member of another server already in
@@ -615,17 +610,22 @@ impl Room {
         // Lines held back were accepted: they go out before the departure,
         // unless holding them is why the member goes.
         if reason != LeaveReason::Flood {
-            let held = self
-                .members
-                .get_mut(&member)
-                .map(|m| m.pacer.take_held())
-                .unwrap_or_default();
-            for line in held {
-                self.act(member, &line);
-            }
+            self.act_held(member);
         }
         self.close_member(member, &reason);
         self.commit(Author::Member(member), SharedOp::Leave { reason });
+    }
+
+    /// Carries out, now, the lines flood control held back for `member`.
+    fn act_held(&mut self, member: MemberId) {
+        let held = self
+            .members
+            .get_mut(&member)
+            .map(|m| m.pacer.take_held())
+            .unwrap_or_default();
+        for line in held {
+            self.act(member, &line);
+        }
     }
 
     /// This server's part of a departure: the member is told why (when
@@ -674,14 +674,7 @@ impl Room {
         // Kicked, banned or given up by the others while still here: its
         // lines held back were accepted and go first, as on any departure.
         if self.members.get(&member).is_some_and(|m| m.conn.is_some()) {
-            let held = self
-                .members
-                .get_mut(&member)
-                .map(|m| m.pacer.take_held())
-                .unwrap_or_default();
-            for line in held {
-                self.act(member, &line);
-            }
+            self.act_held(member);
         }
         self.close_member(member, &reason);
         self.departing.remove(&member);
