@@ -77,13 +77,13 @@ log-closed = 来自 { $addr } 的连接 { $id } 已关闭。
 log-signal = 收到信号 { $signal }。
 log-accept-failed = 无法接受新连接：{ $reason }
 log-private = { $from } 给 { $to } 发了一条私信。
-log-broker-connected = 已连接到 { $addr } 的消息代理，聊天室 { $room }
-log-broker-unreachable = 无法连接 { $addr } 的消息代理：{ $reason }；{ $seconds } 秒后重试
-log-broker-lost = 与 { $addr } 的消息代理断开：{ $reason }
-log-broker-refused = { $addr } 的消息代理拒绝了一条命令：{ $error }
+log-broker-connected = 已连接到 { $addr } 上的消息代理（聊天室 { $room }）
+log-broker-unreachable = 无法连接到 { $addr } 上的消息代理：{ $reason }；{ $seconds } 秒后重试
+log-broker-lost = 与 { $addr } 上的消息代理的连接已断开：{ $reason }
+log-broker-refused = { $addr } 上的消息代理拒绝了一条命令：{ $error }
 log-room-joined = 已进入聊天室 { $room }：其他 { $servers } 台服务器上共有 { $members } 名成员
-log-server-lost = 服务器 { $server } 没有续租：其 { $count } 名成员被宣布为已断线
-log-server-declared-lost = 其他服务器认为本服务器已失联（消息代理中断超过 lease_secs）：本服务器的成员已被断开
+log-server-lost = 服务器 { $server } 没有按时续约：它的 { $count } 名成员已按断线处理
+log-server-declared-lost = 其他服务器认为本服务器已失联（与消息代理断开超过 lease_secs）：本服务器的成员已全部断开
 
 ## 错误（显示在程序名之后）
 
@@ -206,8 +206,8 @@ allowed-seconds = 应为 0 到 { $max } 之间的整数秒数（0 表示关闭�
 allowed-bool = 应为 true 或 false，不加引号
 allowed-text = 应为加引号的单行文字，不含控制字符
 allowed-path = 应为加引号的文件路径，或用 "" 表示不设
-allowed-redis-url = 用引号括起的 "redis://主机:端口"（不支持密码和数据库编号），或 "" 表示单机服务器
-allowed-room-name = 用引号括起的名字，1 到 64 个字母、数字、"-"、"_" 或 "."
+allowed-redis-url = 用引号括起来的 "redis://主机:端口"（不支持密码和数据库编号），或用 "" 表示单机服务器
+allowed-room-name = 用引号括起来的名字，由 1 到 64 个字母、数字、"-"、"_" 或 "." 组成
 allowed-lease-seconds = 1 到 { $max } 之间的整秒数
 allowed-choice = 应为加引号的 { $list } 之一
 
@@ -273,7 +273,7 @@ bench-error-server-exited-joining = 服务器 { $path } 在加入桥接聊天室
 bench-error-broker-spawn = 无法启动消息代理 { $path }：{ $reason }；请安装 redis-server，或用 --redis-server PATH 指定。
 bench-error-broker-failed = 消息代理 { $path } 试了 { $tries } 次都没能在空闲端口上启动；它日志的最后一行：{ $line }
 bench-report-title-bridged = chatroom-bench：{ $scenario }，{ $members } 个成员分布在同一桥接聊天室的 { $servers } 个服务器上（{ $addrs }；进程 { $pids }；消息代理 { $broker }）
-bench-row-broker-cpu = 发送和接收剩余期间消息代理 CPU（秒）
+bench-row-broker-cpu = 发送和接收期间消息代理 CPU（秒）
 bench-row-broker-peak-rss = 消息代理内存峰值（MiB）
 
 ## operator console
@@ -288,9 +288,9 @@ banned-you-reason = 你已被管理员封禁，{ $how_long }，原因：{ $reaso
 silenced-you = 你已被管理员禁言：仍可以看到聊天内容，但不能发言。
 unsilenced-you = 管理员已解除你的禁言，你可以发言了。
 silenced = 未发送：你已被管理员禁言。
-broker-down = 暂时无法连接聊天室的其他服务器：在恢复之前，你发送的内容会被拒绝。
-broker-back = 已重新连上整个聊天室。
-cut-off = 本服务器与聊天室其他部分失联太久，你已被移出聊天室。请重新连接以再次加入。
+broker-down = 暂时无法连接聊天室的其他服务器；恢复连接之前，你发送的内容不会被发出。
+broker-back = 与聊天室其他服务器的连接已恢复。
+cut-off = 本服务器与聊天室的其他服务器失联太久，你已被移出聊天室。请重新连接后再加入。
 not-sent = 未发送：暂时无法连接聊天室的其他服务器，请稍后再试。
 name-banned = 昵称 { $name } 已被封禁，{ $how_long }。请换一个。
 address-banned = 你的地址已被本聊天室封禁，{ $how_long }。
