@@ -376,10 +376,7 @@ fn lang_switches_one_connection_before_or_after_joining() {
         ming.line(),
         en.notice(
             "lang-unknown",
-            &[
-                ("asked", "fr".into()),
-                ("list", "en (English), zh-CN (简体中文)".into())
-            ]
+            &[("asked", "fr".into()), ("list", language_list(&en).into())]
         )
     );
     assert_eq!(ming.line(), en.notice("name-prompt", &[]));
@@ -408,10 +405,7 @@ fn lang_switches_one_connection_before_or_after_joining() {
     ming.send("/lang");
     assert_eq!(
         ming.line(),
-        en.notice(
-            "lang-usage",
-            &[("list", "en (English), zh-CN (简体中文)".into())]
-        )
+        en.notice("lang-usage", &[("list", language_list(&en).into())])
     );
     ming.expect_nothing_pending();
 }
@@ -729,4 +723,12 @@ fn help_lists_every_command_and_the_docs_match_it() {
     for line in Text::zh().notice_lines("help", &[]) {
         assert_eq!(peer.line(), line);
     }
+}
+
+/// The languages as `lang-unknown` lists them: each tag with its name in
+/// `t`'s language.
+fn language_list(t: &Text) -> String {
+    ["en", "zh-CN"]
+        .map(|tag| format!("{tag} ({})", t.tr("language-name", &[("tag", tag.into())])))
+        .join(&t.tr("list-separator", &[]))
 }

@@ -13,7 +13,8 @@ Rewordings: `wrap` puts a word before and after every message ("Well, ...
 Indeed."), `upper` capitalises every lowercase word of the text (not
 placeables, variant keys, commands or names), `both` does the two. The
 messages that fix the shape of a line for every language (`chat-line`,
-`admin-line`, and `admin-name`, a reserved nickname) are left alone: the
+`action-line`, `admin-line`, `admin-name`, a reserved nickname, and
+`language-name`, each language's own name) are left alone: the
 protocol, not the wording, defines them.
 
 `--scope all` (the default) rewrites every message, the programs' errors and
@@ -33,7 +34,7 @@ import subprocess
 import sys
 import tempfile
 
-FIXED = {"chat-line", "admin-line", "admin-name"}
+FIXED = {"chat-line", "action-line", "admin-line", "admin-name", "language-name"}
 NOTICE_SECTIONS = {"Joining", "Room traffic", "Replies to commands"}
 MESSAGE = re.compile(r"^([a-z][a-z0-9-]*)\s*=\s*(.*)$")
 WORD = re.compile(r"(?<![/@$\w-])[A-Za-z][A-Za-z']*(?![\w/])")

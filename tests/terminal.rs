@@ -13,7 +13,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use chatroom::i18n::{parse_lang, Args, Localizer};
-use common::{temp_dir, Peer, Server, CLIENT, SERVER, TIMEOUT};
+use common::{temp_dir, Peer, Server, Text, CLIENT, SERVER, TIMEOUT};
 
 const WIDTH: usize = 80;
 const HEIGHT: usize = 24;
@@ -264,7 +264,7 @@ fn paste_completion_history_and_resize() {
     let tmux = Tmux::start(&client_command(&server, "en", "--name alice"));
     tmux.wait_for_row("alice>", 7);
     let mut bob = server.join("bob");
-    tmux.wait_for_text("bob joined");
+    tmux.wait_for_text(&Text::en().joined_count("bob", 3));
 
     // Tab completes a member's name and a command.
     tmux.type_text("hi b");
@@ -384,11 +384,17 @@ fn the_console_keeps_the_administrators_line_under_the_log() {
             "stty -g > before; {SERVER} --host 127.0.0.1 --port 0 --lang {lang}; \
              echo \"exit=$?\"; stty -g > after; cmp -s before after && echo restored; sleep 600"
         ));
-        let listening = tr(lang, "server-listening", &[("addr", "".into())]);
-        let screen = tmux.wait_for_text(&listening);
+        let listening = Text::new(lang).pattern("server-listening", &[], &["addr"]);
+        let address_in = |line: &str| {
+            let found = listening.captures(line)?;
+            found[0].parse::<std::net::SocketAddr>().ok()
+        };
+        let screen = tmux.wait_for("server-listening", |screen| {
+            screen.iter().any(|line| address_in(line).is_some())
+        });
         let addr = screen
             .iter()
-            .find_map(|line| line.split_whitespace().find_map(|word| word.parse().ok()))
+            .find_map(|line| address_in(line))
             .expect("the address on screen");
         let prompt = format!("{}>", tr(lang, "console-prompt", &[]));
         tmux.wait_for_row(&prompt, width(&prompt) + 1);
@@ -495,7 +501,7 @@ fn names_in_colour_mentions_bold_and_no_color_keeps_bold() {
             "{env}: a mention is bold: {mention:?}"
         );
         assert_eq!(has_colour(&mention), coloured, "{env}: {mention:?}");
-        let notice = attributes_at(&styled, "* bob joined");
+        let notice = attributes_at(&styled, &Text::en().joined_count("bob", 2));
         assert!(notice.contains(&2), "{env}: a notice is dim: {notice:?}");
         assert!(!has_colour(&notice), "{env}: {notice:?}");
         drop(bob);
